@@ -270,6 +270,7 @@ def _execute(item: PlannedStage, ctx: StageContext, store: ArtifactStore) -> Non
         "resumed": resumed,
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
+    shutil.rmtree(ctx.work_dir / "checkpoints", ignore_errors=True)  # resume state, not an artifact
     atomic_write_text(ctx.work_dir / DONE, json.dumps(done, indent=2, default=float))
     store.publish(kind, item.key)
 

@@ -1,0 +1,162 @@
+"""DataModules shared by every stage: labeled action images (seeded few-shot) and video clips.
+
+Batches are dicts. Images: ``image`` float [B,3,H,W] (normalised), ``label``, ``index``. Videos:
+``frames`` uint8 [B,T,3,H,W], ``label`` (true class or -1), ``index``, ``flow_gt`` float
+[B,T-1,2,H,W] where the source has ground truth, plus any per-video ``extras`` arrays (e.g.
+``pseudo_label``). The global batch size is split over DDP ranks explicitly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+from omegaconf import DictConfig
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from motionlab.data.sources import build_image_source, build_video_source
+from motionlab.data.transforms import normalize, random_shift, resize_hw
+from motionlab.data.types import ImageSource, VideoSource
+
+
+def few_shot_indices(labels: np.ndarray, shots: int, seed: int) -> np.ndarray:
+    """``shots`` indices per class drawn with ``seed`` (all of a class if it has fewer)."""
+    rng = np.random.default_rng(seed)
+    picked = [rng.permutation(np.flatnonzero(labels == c))[:shots] for c in np.unique(labels)]
+    return np.sort(np.concatenate(picked))
+
+
+class EpochSeededSampler(Sampler[int]):
+    """A shuffle that depends only on (seed, epoch), so a run resumed from a checkpoint sees the
+    same order as one that never stopped. Lightning calls ``set_epoch`` each epoch."""
+
+    def __init__(self, length: int, seed: int) -> None:
+        self.length, self.seed, self.epoch = length, seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __iter__(self):
+        return iter(np.random.default_rng([self.seed, self.epoch]).permutation(self.length).tolist())
+
+    def __len__(self) -> int:
+        return self.length
+
+
+class ImageDataset(Dataset):
+    def __init__(self, source: ImageSource, indices: np.ndarray, size: int, max_shift: int = 0) -> None:
+        self.source, self.indices, self.size, self.max_shift = source, indices, size, max_shift
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        sample = self.source[int(self.indices[i])]
+        image = torch.from_numpy(np.ascontiguousarray(resize_hw(sample.image, self.size))).permute(2, 0, 1)
+        image = random_shift(image, self.max_shift)
+        return {"image": normalize(image), "label": torch.tensor(sample.label), "index": torch.tensor(i)}
+
+
+class VideoClipDataset(Dataset):
+    def __init__(self, source: VideoSource, extras: dict[str, np.ndarray] | None = None,
+                 indices: np.ndarray | None = None) -> None:
+        self.source = source
+        self.extras = extras or {}
+        self.indices = np.arange(len(source)) if indices is None else indices
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        idx = int(self.indices[i])
+        sample = self.source[idx]
+        item = {
+            "frames": torch.from_numpy(np.ascontiguousarray(sample.frames)).permute(0, 3, 1, 2),
+            "label": torch.tensor(sample.label),
+            "index": torch.tensor(idx),
+        }
+        if sample.flow_gt is not None:
+            item["flow_gt"] = torch.from_numpy(np.asarray(sample.flow_gt, np.float32))
+        for name, values in self.extras.items():
+            item[name] = torch.as_tensor(values[idx])
+        return item
+
+
+class _Base(pl.LightningDataModule):
+    def __init__(self, batch_size: int, eval_batch_size: int, num_workers: int, seed: int) -> None:
+        super().__init__()
+        self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
+        self.num_workers, self.seed = num_workers, seed
+
+    def per_device(self, batch_size: int) -> int:
+        world = self.trainer.world_size if self.trainer is not None else 1
+        return max(1, batch_size // world)
+
+    def _loader(self, dataset: Dataset, batch_size: int, shuffle: bool) -> DataLoader:
+        sampler = EpochSeededSampler(len(dataset), self.seed) if shuffle else None
+        return DataLoader(dataset, batch_size=self.per_device(batch_size), sampler=sampler,
+                          num_workers=self.num_workers, persistent_workers=self.num_workers > 0)
+
+
+class ImageDataModule(_Base):
+    """Few-shot labeled training images (``shots_per_class`` per class, sampled by the run seed) and
+    the test split (optionally capped by ``test_limit``, e.g. VOC's 2000)."""
+
+    def __init__(self, cfg: DictConfig, cache_dir: Path, batch_size: int, eval_batch_size: int,
+                 num_workers: int, seed: int, max_shift: int = 0, shots_per_class: int | None = None) -> None:
+        super().__init__(batch_size, eval_batch_size, num_workers, seed)
+        self.cfg, self.cache_dir, self.max_shift = cfg, Path(cache_dir), max_shift
+        self.shots = int(shots_per_class if shots_per_class is not None else cfg.shots_per_class)
+        self.train_set: ImageDataset | None = None
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.train_set is not None:
+            return
+        size = int(self.cfg.size)
+        train = build_image_source(self.cfg, "train", self.cache_dir)
+        test = build_image_source(self.cfg, "test", self.cache_dir)
+        self.class_names = list(train.class_names)
+        self.train_indices = few_shot_indices(train.labels(), self.shots, self.seed)
+        test_idx = np.arange(len(test))
+        limit = self.cfg.get("test_limit")
+        if limit:
+            test_idx = np.random.default_rng(0).permutation(test_idx)[: int(limit)]
+        self.train_set = ImageDataset(train, self.train_indices, size, self.max_shift)
+        self.train_eval_set = ImageDataset(train, self.train_indices, size)
+        self.test_set = ImageDataset(test, np.sort(test_idx), size)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.train_set, self.batch_size, shuffle=True)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader(self.test_set, self.eval_batch_size, shuffle=False)
+
+
+class VideoClipDataModule(_Base):
+    """Key-frame clips of one split; ``extras`` are per-video arrays (e.g. pseudo labels) added to
+    each batch under their names."""
+
+    def __init__(self, cfg: DictConfig, cache_dir: Path, batch_size: int, eval_batch_size: int,
+                 num_workers: int, seed: int, extras: dict[str, np.ndarray] | None = None,
+                 splits: tuple[str, ...] = ("train",)) -> None:
+        super().__init__(batch_size, eval_batch_size, num_workers, seed)
+        self.cfg, self.cache_dir, self.extras, self.splits = cfg, Path(cache_dir), extras, splits
+        self.sets: dict[str, VideoClipDataset] = {}
+
+    def setup(self, stage: str | None = None) -> None:
+        for split in self.splits:
+            if split not in self.sets:
+                source = build_video_source(self.cfg, split, self.cache_dir)
+                self.sets[split] = VideoClipDataset(source, self.extras if split == "train" else None)
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.sets["train"], self.batch_size, shuffle=True)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader(self.sets["test"], self.eval_batch_size, shuffle=False)

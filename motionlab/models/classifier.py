@@ -1,0 +1,53 @@
+"""The Lightning module of every image-classification step (UNREG; Algorithm 1 steps 1, 3, 5)."""
+
+from __future__ import annotations
+
+import pytorch_lightning as pl
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torchmetrics.classification import MulticlassAccuracy
+
+
+class ImageClassifier(pl.LightningModule):
+    """``head(features(x))`` trained with cross-entropy (Lmain / L_MRA). With
+    ``train_features=False`` the feature extractor is frozen and kept in eval mode (no dropout), so
+    only the head learns — step 5 of Algorithm 1 updates θa alone."""
+
+    def __init__(self, features: nn.Module, head: nn.Module, num_classes: int, lr: float, lr_decay_every: int,
+                 lr_decay: float, weight_decay: float = 0.0, train_features: bool = True) -> None:
+        super().__init__()
+        self.features, self.head = features, head
+        self.lr, self.lr_decay_every, self.lr_decay, self.weight_decay = lr, lr_decay_every, lr_decay, weight_decay
+        self.train_features = train_features
+        if not train_features:
+            self.features.requires_grad_(False)
+        self.test_acc = MulticlassAccuracy(num_classes, average="micro")
+        self.test_mean_class_acc = MulticlassAccuracy(num_classes, average="macro")
+
+    def train(self, mode: bool = True) -> ImageClassifier:
+        super().train(mode)
+        if not self.train_features:
+            self.features.eval()
+        return self
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(image))
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        loss = F.cross_entropy(self(batch["image"]), batch["label"])
+        self.log("train/loss", loss, prog_bar=True)
+        return loss
+
+    def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        logits = self(batch["image"])
+        self.test_acc(logits, batch["label"])
+        self.test_mean_class_acc(logits, batch["label"])
+        self.log("test/acc", self.test_acc, on_epoch=True)
+        self.log("test/mean_class_acc", self.test_mean_class_acc, on_epoch=True)
+
+    def configure_optimizers(self):
+        params = [p for p in self.parameters() if p.requires_grad]
+        opt = torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
+        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=self.lr_decay_every, gamma=self.lr_decay)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}

@@ -1,0 +1,65 @@
+"""Local correlation (cost volume) in pure PyTorch: no CUDA extension, runs anywhere, exports to ONNX.
+
+``cost[b, k, y, x] = <f1[b, :, y, x], f2[b, :, y + dy_k, x + dx_k]> / C`` for every displacement
+``(dy_k, dx_k)`` in the square ``[-r, r]^2``, ``k = (dy + r) * (2r + 1) + (dx + r)`` (row-major, dy
+outer); positions outside ``f2`` read zero. This is eq. 3 of UF-TSN with ``N = C``.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def displacements(radius: int) -> list[tuple[int, int]]:
+    """The ``(dy, dx)`` offsets in channel order of the cost volume."""
+    return [(dy, dx) for dy in range(-radius, radius + 1) for dx in range(-radius, radius + 1)]
+
+
+def local_correlation(f1: torch.Tensor, f2: torch.Tensor, radius: int) -> torch.Tensor:
+    """``[B, (2r+1)^2, H, W]`` normalised dot products between ``f1`` and shifted copies of ``f2``.
+
+    One vectorised product per displacement (81 for r = 4) over whole feature maps: the loop runs
+    over offsets, never over pixels, and holds only one shifted map at a time (an ``unfold`` would
+    materialise all ``C * (2r+1)^2`` shifted channels at once).
+    """
+    if f1.shape != f2.shape:
+        raise ValueError(f"feature maps differ in shape: {tuple(f1.shape)} vs {tuple(f2.shape)}")
+    h, w = f1.shape[-2:]
+    channels = f1.shape[1]
+    padded = F.pad(f2, (radius, radius, radius, radius))
+    costs = [
+        (f1 * padded[:, :, radius + dy : radius + dy + h, radius + dx : radius + dx + w]).sum(1)
+        for dy, dx in displacements(radius)
+    ]
+    return torch.stack(costs, dim=1) / channels
+
+
+def local_correlation_reference(f1: torch.Tensor, f2: torch.Tensor, radius: int) -> torch.Tensor:
+    """The same cost volume as a loop over every pixel and offset: slow on purpose, the reference for
+    tests and the naive baseline of ``motionlab.bench.uftsn``."""
+    b, c, h, w = f1.shape
+    out = torch.zeros(b, (2 * radius + 1) ** 2, h, w, dtype=f1.dtype)
+    for k, (dy, dx) in enumerate(displacements(radius)):
+        for y in range(h):
+            for x in range(w):
+                y2, x2 = y + dy, x + dx
+                if 0 <= y2 < h and 0 <= x2 < w:
+                    out[:, k, y, x] = (f1[:, :, y, x] * f2[:, :, y2, x2]).sum(1) / c
+    return out
+
+
+class CostVolume(nn.Module):
+    """Module wrapper so the search radius is part of the model config (default 4 -> 81 channels)."""
+
+    def __init__(self, radius: int = 4) -> None:
+        super().__init__()
+        self.radius = radius
+
+    @property
+    def out_channels(self) -> int:
+        return (2 * self.radius + 1) ** 2
+
+    def forward(self, f1: torch.Tensor, f2: torch.Tensor) -> torch.Tensor:
+        return local_correlation(f1, f2, self.radius)

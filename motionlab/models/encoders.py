@@ -1,0 +1,85 @@
+"""CNN encoders f(.) and two-fc-layer heads, built from torchvision architectures (random init).
+
+The paper splits AlexNet after its first fc layer: f(.) = conv layers + fc6 (4096-d), and the
+visual classifier p_c = the last two fc layers. ``alexnet_small`` keeps that layout at 64 px for
+CPU-scale data, so every method runs the same code path on either.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from omegaconf import DictConfig
+from torch import nn
+from torchvision import models
+
+
+class Encoder(nn.Module):
+    """conv features -> pooled -> one fc layer: the ``feature_dim`` visual representation."""
+
+    def __init__(self, features: nn.Module, pool: nn.Module, fc: nn.Module, feature_dim: int) -> None:
+        super().__init__()
+        self.features, self.pool, self.fc = features, pool, fc
+        self.feature_dim = feature_dim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(torch.flatten(self.pool(self.features(x)), 1))
+
+
+class ClassifierHead(nn.Sequential):
+    """Two fc layers (the paper's p_c, p_m and p_a all have this shape)."""
+
+    def __init__(self, in_dim: int, hidden: int, num_classes: int, dropout: float = 0.5) -> None:
+        super().__init__(nn.Dropout(dropout), nn.Linear(in_dim, hidden), nn.ReLU(inplace=True),
+                         nn.Linear(hidden, num_classes))
+
+
+def _alexnet_small_features() -> nn.Module:
+    return nn.Sequential(
+        nn.Conv2d(3, 48, 5, padding=2), nn.ReLU(inplace=True), nn.MaxPool2d(2),
+        nn.Conv2d(48, 96, 5, padding=2), nn.ReLU(inplace=True), nn.MaxPool2d(2),
+        nn.Conv2d(96, 128, 3, padding=1), nn.ReLU(inplace=True),
+        nn.Conv2d(128, 128, 3, padding=1), nn.ReLU(inplace=True),
+        nn.Conv2d(128, 96, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2),
+    )
+
+
+def _load_weights(model: nn.Module, path: str) -> None:
+    """ImageNet initialisation (SUP-FT) from a local file only: nothing is downloaded at run time."""
+    file = Path(path)
+    if not file.is_file():
+        raise FileNotFoundError(
+            f"pretrained weights file {file} not found. SUP-FT needs ImageNet weights as a local "
+            "torchvision state_dict (e.g. alexnet-owt-7be5be79.pth); pass model.weights=/path/to/file.pth")
+    state = torch.load(file, map_location="cpu", weights_only=True)
+    state = {k: v for k, v in state.items() if not k.startswith(("classifier.6.", "fc."))}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if unexpected or any(not k.startswith("classifier.6.") for k in missing):
+        raise ValueError(f"{file} does not match {type(model).__name__}: missing {missing}, unexpected {unexpected}")
+
+
+def build_encoder(cfg: DictConfig) -> Encoder:
+    """The encoder named by ``cfg.arch`` (alexnet | alexnet_small | vgg16), random init unless
+    ``cfg.weights`` points to a local torchvision state_dict."""
+    dim, drop = int(cfg.feature_dim), float(cfg.dropout)
+    if cfg.arch == "alexnet_small":
+        if cfg.get("weights"):
+            raise ValueError("alexnet_small has no pretrained weights; use model=alexnet for SUP-FT")
+        fc = nn.Sequential(nn.Dropout(drop), nn.Linear(96 * 4 * 4, dim), nn.ReLU(inplace=True))
+        return Encoder(_alexnet_small_features(), nn.AdaptiveAvgPool2d(4), fc, dim)
+    if cfg.arch == "alexnet":
+        net = models.alexnet(weights=None)
+        if cfg.get("weights"):
+            _load_weights(net, cfg.weights)
+        fc = nn.Sequential(*list(net.classifier.children())[:3])  # Dropout, fc6, ReLU
+        if dim != 4096:
+            raise ValueError("alexnet's fc6 is 4096-d; set model.feature_dim=4096")
+        return Encoder(net.features, net.avgpool, fc, dim)
+    if cfg.arch == "vgg16":
+        net = models.vgg16(weights=None)
+        if cfg.get("weights"):
+            _load_weights(net, cfg.weights)
+        fc = nn.Sequential(*list(net.classifier.children())[:3])  # fc6, ReLU, Dropout
+        return Encoder(net.features, net.avgpool, fc, dim)
+    raise ValueError(f"unknown model.arch {cfg.arch!r}; valid: ['alexnet', 'alexnet_small', 'vgg16']")

@@ -1,0 +1,132 @@
+"""The Lightning side shared by every training stage: one Trainer factory (loggers, checkpoints
+that make a killed stage resume, progress bar) and the RNG bookkeeping that makes a resumed run
+finish with the same numbers as one that never stopped."""
+
+from __future__ import annotations
+
+import logging
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning.callbacks import Callback, ModelCheckpoint, RichProgressBar
+from pytorch_lightning.loggers import CSVLogger, Logger, TensorBoardLogger, WandbLogger
+
+from motionlab.pipeline import StageContext
+
+log = logging.getLogger(__name__)
+
+_WANDB_RUN: Any = None  # the run of the current job; opened and always finished by motionlab.task
+
+
+def set_wandb_run(run: Any) -> None:
+    global _WANDB_RUN
+    _WANDB_RUN = run
+
+
+class RngState(Callback):
+    """Store the python/numpy/torch RNG states in every checkpoint and restore them on resume
+    (dropout and augmentation draw from them)."""
+
+    def on_save_checkpoint(self, trainer, pl_module, checkpoint: dict) -> None:
+        checkpoint["rng_states"] = {
+            "python": random.getstate(),
+            "numpy": np.random.get_state(),
+            "torch": torch.get_rng_state(),
+        }
+
+    def on_load_checkpoint(self, trainer, pl_module, checkpoint: dict) -> None:
+        states = checkpoint.get("rng_states")
+        if states:
+            random.setstate(states["python"])
+            np.random.set_state(states["numpy"])
+            torch.set_rng_state(states["torch"])
+
+
+class StepDelay(Callback):
+    """Sleep after every step: only for tests that kill a stage mid-way (``MOTIONLAB_TEST_STEP_DELAY``)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def on_train_batch_end(self, *args: Any) -> None:
+        import time
+
+        time.sleep(self.seconds)
+
+
+def loggers_for(cfg: DictConfig, ctx: StageContext) -> list[Logger]:
+    save_dir = Path(ctx.run_dir) / "logs"
+    out: list[Logger] = []
+    if cfg.logger.csv:
+        out.append(CSVLogger(save_dir, name=ctx.name, version=""))
+    if cfg.logger.tensorboard:
+        out.append(TensorBoardLogger(save_dir / "tensorboard", name=ctx.name, version=""))
+    if cfg.logger.wandb.enabled and _WANDB_RUN is not None:
+        out.append(WandbLogger(experiment=_WANDB_RUN, prefix=ctx.name))
+    return out
+
+
+def build_trainer(ctx: StageContext, max_steps: int, checkpoint_every_n_steps: int, **kwargs: Any) -> pl.Trainer:
+    """A Trainer for one stage: checkpoints (``last.ckpt``) every ``checkpoint_every_n_steps`` into
+    the stage's work dir so a killed run resumes; trainer settings from ``cfg.trainer``."""
+    import os
+
+    cfg = ctx.cfg
+    t = cfg.trainer
+    callbacks: list[Callback] = [
+        ModelCheckpoint(dirpath=ctx.work_dir / "checkpoints", save_last=True, save_top_k=0,
+                        every_n_train_steps=checkpoint_every_n_steps, save_on_train_epoch_end=False),
+        RngState(),
+    ]
+    if t.progress_bar:
+        callbacks.append(RichProgressBar(leave=False))
+    delay = float(os.environ.get("MOTIONLAB_TEST_STEP_DELAY", 0))
+    if delay:
+        callbacks.append(StepDelay(delay))
+    return pl.Trainer(
+        accelerator=t.accelerator,
+        devices=t.devices,
+        strategy=t.strategy,
+        num_nodes=t.num_nodes,
+        precision=t.precision,
+        deterministic=t.deterministic,
+        max_steps=max_steps,
+        max_epochs=-1,
+        logger=loggers_for(cfg, ctx) or False,
+        callbacks=callbacks,
+        enable_progress_bar=bool(t.progress_bar),
+        enable_model_summary=False,
+        log_every_n_steps=int(t.log_every_n_steps),
+        default_root_dir=ctx.work_dir,
+        num_sanity_val_steps=0,
+        **kwargs,
+    )
+
+
+def fit_resumable(trainer: pl.Trainer, module: pl.LightningModule, datamodule: pl.LightningDataModule,
+                  ctx: StageContext) -> None:
+    """``trainer.fit`` from the stage's ``last.ckpt`` when a killed run left one."""
+    last = ctx.work_dir / "checkpoints" / "last.ckpt"
+    if last.exists():
+        log.info("resuming %s from %s", ctx.name, last)
+    trainer.fit(module, datamodule=datamodule, ckpt_path=str(last) if last.exists() else None)
+
+
+def seed_stage(ctx: StageContext) -> int:
+    """Seed every RNG from the run seed and the stage name (distinct streams per stage)."""
+    seed = (int(ctx.cfg.seed) * 1000003 + sum(map(ord, ctx.name))) % 2**31
+    pl.seed_everything(seed, workers=True, verbose=False)
+    return seed
+
+
+def cache_dir(cfg: DictConfig) -> Path:
+    return Path(cfg.paths.store_dir) / "cache"
+
+
+def plain(node: Any) -> Any:
+    return OmegaConf.to_container(node, resolve=True) if OmegaConf.is_config(node) else node

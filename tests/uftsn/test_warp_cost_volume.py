@@ -1,0 +1,60 @@
+"""Warping and cost volume against exact shifts and a brute-force loop."""
+
+import pytest
+import torch
+
+from motionlab.models.cost_volume import CostVolume, local_correlation, local_correlation_reference
+from motionlab.models.warp import backward_warp, out_of_bounds_mask, resize_flow
+
+
+def test_zero_flow_warp_is_identity():
+    image = torch.rand(2, 3, 9, 11)
+    assert torch.allclose(backward_warp(image, torch.zeros(2, 2, 9, 11)), image, atol=1e-6)
+
+
+@pytest.mark.parametrize("dx,dy", [(1, 0), (0, 2), (-2, 1), (3, -1)])
+def test_integer_flow_warp_matches_roll(dx, dy):
+    image = torch.rand(1, 3, 10, 12)
+    flow = torch.zeros(1, 2, 10, 12)
+    flow[:, 0], flow[:, 1] = dx, dy
+    warped = backward_warp(image, flow)
+    # warped(p) = image(p + d) = roll by -d, on pixels whose source lies inside the image
+    rolled = torch.roll(image, shifts=(-dy, -dx), dims=(-2, -1))
+    inside = out_of_bounds_mask(flow).bool().expand_as(image)
+    assert inside.sum() == 3 * (10 - abs(dy)) * (12 - abs(dx))
+    assert torch.allclose(warped[inside], rolled[inside], atol=1e-5)
+    assert warped[~inside].abs().max() < 1e-5  # zero padding, up to rounding of the grid
+
+
+def test_half_pixel_flow_interpolates_linearly():
+    image = torch.arange(5.0).view(1, 1, 1, 5).expand(1, 1, 3, 5).contiguous()
+    flow = torch.zeros(1, 2, 3, 5)
+    flow[:, 0] = 0.5
+    assert torch.allclose(backward_warp(image, flow)[0, 0, 1, :4], torch.tensor([0.5, 1.5, 2.5, 3.5]))
+
+
+def test_resize_flow_scales_vectors():
+    flow = torch.ones(1, 2, 4, 6)
+    flow[:, 1] = -2.0
+    up = resize_flow(flow, (8, 18))
+    assert up.shape == (1, 2, 8, 18)
+    assert torch.allclose(up[:, 0], torch.full((1, 8, 18), 3.0))
+    assert torch.allclose(up[:, 1], torch.full((1, 8, 18), -4.0))
+
+
+@pytest.mark.parametrize("radius", [1, 2])
+def test_cost_volume_matches_brute_force(radius):
+    torch.manual_seed(0)
+    f1, f2 = torch.randn(2, 5, 6, 7), torch.randn(2, 5, 6, 7)
+    fast = local_correlation(f1, f2, radius)
+    assert fast.shape == (2, (2 * radius + 1) ** 2, 6, 7)
+    assert torch.allclose(fast, local_correlation_reference(f1, f2, radius), atol=1e-6)
+
+
+def test_cost_volume_peaks_at_true_shift():
+    torch.manual_seed(0)
+    f1 = torch.randn(1, 64, 12, 12)
+    f2 = torch.roll(f1, shifts=(1, -2), dims=(-2, -1))  # f2(y + 1, x - 2) = f1(y, x)
+    cost = CostVolume(radius=3)(f1, f2)
+    best = cost[0, :, 4:8, 4:8].argmax(0)
+    assert torch.all(best == (1 + 3) * 7 + (-2 + 3))
