@@ -172,6 +172,8 @@ def plan_pipeline(cfg: DictConfig) -> list[PlannedStage]:
         spec = specs[name]
         stage_cls = get_stage(spec.kind)
         params = validate_node(stage_cls.Params, spec.get("params") or {}, f"pipeline.stages.{name}.params")
+        if cfg.get("smoke_steps") and "max_steps" in params:
+            params.max_steps = min(int(params.max_steps), int(cfg.smoke_steps))
         inputs = dict(spec.get("inputs") or {})
         item = PlannedStage(name, stage_cls(), params, inputs)
         item.key = config_hash(

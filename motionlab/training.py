@@ -33,9 +33,10 @@ class RngState(Callback):
     (dropout and augmentation draw from them)."""
 
     def on_save_checkpoint(self, trainer, pl_module, checkpoint: dict) -> None:
-        checkpoint["rng_states"] = {
+        name, keys, pos, has_gauss, cached = np.random.get_state()
+        checkpoint["rng_states"] = {  # plain types and tensors: loadable with weights_only=True
             "python": random.getstate(),
-            "numpy": np.random.get_state(),
+            "numpy": [name, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, cached],
             "torch": torch.get_rng_state(),
         }
 
@@ -43,7 +44,8 @@ class RngState(Callback):
         states = checkpoint.get("rng_states")
         if states:
             random.setstate(states["python"])
-            np.random.set_state(states["numpy"])
+            name, keys, pos, has_gauss, cached = states["numpy"]
+            np.random.set_state((name, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
             torch.set_rng_state(states["torch"])
 
 

@@ -64,8 +64,11 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> s
 
 
 def write_results(out_dir: Path, title: str, command: str, header: Sequence[str],
-                  rows: Sequence[Sequence[object]], notes: str = "", wall_time_s: float | None = None) -> Path:
-    """Write ``results.md`` (header + table + notes) and ``results.csv`` into ``out_dir``."""
+                  rows: Sequence[Sequence[object]], notes: str = "", wall_time_s: float | None = None,
+                  csv_header: Sequence[str] | None = None, csv_rows: Sequence[Sequence[object]] | None = None
+                  ) -> Path:
+    """Write ``results.md`` (header + table + notes) and ``results.csv`` into ``out_dir``. The CSV
+    holds the table's rows unless ``csv_header``/``csv_rows`` give a machine-friendlier form."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     md = results_header(title, command, wall_time_s) + "\n" + markdown_table(header, rows)
@@ -74,6 +77,6 @@ def write_results(out_dir: Path, title: str, command: str, header: Sequence[str]
     (out_dir / "results.md").write_text(md)
     with open(out_dir / "results.csv", "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerow(csv_header or header)
+        writer.writerows(csv_rows if csv_rows is not None else rows)
     return out_dir / "results.md"

@@ -1,0 +1,47 @@
+# motionlab — every target that runs code installs first, so each is one command on a fresh clone.
+SHELL := /bin/bash
+PY    := .venv/bin/python
+BIN   := .venv/bin
+STAMP := .venv/.installed-$(shell sha1sum pyproject.toml 2>/dev/null | cut -c1-12)
+
+SYNTHETIC_SETTINGS := synthetic_a_to_voc,synthetic_a_to_s40,synthetic_b_to_voc,synthetic_b_to_s40
+SEEDS := 0,1,2
+MAIN_EXPERIMENTS := unreg
+# A multirun of $(1) (experiments), then its table into experiments/$(2)/ ($(3): extra overrides).
+define multirun_report
+	@start=$$(date +%s); dir=outputs/multirun/$(2)-$$(date +%Y%m%d-%H%M%S); \
+	$(BIN)/motionlab -m experiment=$(1) $(3) hydra.sweep.dir=$$dir trainer.progress_bar=false \
+	  && $(BIN)/motionlab-report $$dir --out experiments/$(2) --title "$(4)" --command "make $@" \
+	     --methods $(1) --wall-time $$(( $$(date +%s) - start )) $(5)
+endef
+
+.PHONY: help install test test-all reproduce bench lint synthetic-figure
+help:  ## this list
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-28s %s\n", $$1, $$2}'
+
+install: $(STAMP)  ## create .venv and install motionlab (near-instant when done)
+$(STAMP): pyproject.toml
+	test -d .venv || python3 -m venv .venv
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev,launchers]'
+	rm -f .venv/.installed-* && touch $@
+
+test: install  ## the fast test suite (CPU, minutes)
+	$(BIN)/pytest -m "not slow" -q
+
+test-all: install  ## every test, the slow ones too
+	$(BIN)/pytest -q
+
+reproduce: install  ## main job: UNREG (+ methods) on the four synthetic settings x 3 seeds -> experiments/main/
+	$(call multirun_report,$(MAIN_EXPERIMENTS),main,setting=$(SYNTHETIC_SETTINGS) seed=$(SEEDS),Main table: four synthetic video->image settings)
+
+bench: install  ## speed/memory benchmarks -> experiments/benchmarks/
+	$(PY) -m motionlab.bench
+
+lint: install  ## ruff
+	$(BIN)/ruff check motionlab tests
+
+synthetic-figure: install  ## figure of the synthetic benchmark -> docs/synthetic.png
+	$(BIN)/motionlab-synth-figure --out docs/synthetic.png
+
+-include mk/*.mk

@@ -1,0 +1,128 @@
+"""Two-stream TSN of UF-TSN: a spatial ResNet on RGB, a motion ResNet-18 on 10 stacked flow fields,
+segment sampling for training, 25 uniform inputs at test, and average fusion of the two streams.
+
+The motion stream either learns its flow (PWC-lite in front of the classifier, trained end to end)
+or reads precomputed flow (the TV-L1 / DIS baselines of Table 2) through the same classifier.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torchvision import models
+
+from motionlab.data.types import DataError
+
+RESNETS = {18: models.resnet18, 34: models.resnet34, 50: models.resnet50, 101: models.resnet101,
+           152: models.resnet152}
+_WEIGHTS = {18: models.ResNet18_Weights, 34: models.ResNet34_Weights, 50: models.ResNet50_Weights,
+            101: models.ResNet101_Weights, 152: models.ResNet152_Weights}
+
+
+def load_imagenet_weights(net: nn.Module, depth: int, path: str | Path) -> None:
+    """Initialise a torchvision ResNet from a local ImageNet ``state_dict`` (nothing is downloaded at
+    run time). The fc layer is left random; a first conv with other than 3 input channels gets the
+    RGB kernels averaged and replicated (TSN's cross-modality initialisation)."""
+    file = Path(path)
+    if not file.is_file():
+        url = _WEIGHTS[depth].IMAGENET1K_V1.url
+        raise DataError(f"ImageNet weights {file} not found: download {url} to that path, or set "
+                        "weights_path: null for random initialisation")
+    state = torch.load(file, map_location="cpu", weights_only=True)
+    state = {k: v for k, v in state.items() if not k.startswith("fc.")}
+    conv1 = state.get("conv1.weight")
+    in_channels = net.conv1.in_channels
+    if conv1 is not None and conv1.shape[1] != in_channels:
+        state["conv1.weight"] = conv1.mean(1, keepdim=True).expand(-1, in_channels, -1, -1).contiguous()
+    missing, unexpected = net.load_state_dict(state, strict=False)
+    if unexpected or any(not k.startswith("fc.") for k in missing):
+        raise DataError(f"{file} is not a torchvision resnet{depth} state_dict: missing {missing}, "
+                        f"unexpected {unexpected}; download {_WEIGHTS[depth].IMAGENET1K_V1.url}")
+
+
+def build_resnet(depth: int, num_classes: int, in_channels: int = 3, weights_path: str | None = None) -> nn.Module:
+    """A torchvision ResNet of ``depth`` with ``in_channels`` inputs, random init unless
+    ``weights_path`` names a local ImageNet ``state_dict``."""
+    if depth not in RESNETS:
+        raise ValueError(f"unknown ResNet depth {depth}; valid: {sorted(RESNETS)}")
+    net = RESNETS[depth](weights=None, num_classes=num_classes)
+    if in_channels != 3:
+        net.conv1 = nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3, bias=False)
+    if weights_path:
+        load_imagenet_weights(net, depth, weights_path)
+    return net
+
+
+class MotionClassifier(nn.Module):
+    """ResNet on ``num_flows`` stacked flow fields (``2 * num_flows`` channels, dx/dy interleaved per
+    field). Flow in pixels is divided by ``flow_scale`` so typical motions land near unit range."""
+
+    def __init__(self, num_classes: int, num_flows: int = 10, depth: int = 18, flow_scale: float = 20.0,
+                 weights_path: str | None = None) -> None:
+        super().__init__()
+        self.num_flows, self.flow_scale = num_flows, flow_scale
+        self.net = build_resnet(depth, num_classes, 2 * num_flows, weights_path)
+
+    def forward(self, flows: torch.Tensor) -> torch.Tensor:
+        """``flows [B, num_flows, 2, H, W]`` -> logits ``[B, num_classes]``."""
+        if flows.shape[1] != self.num_flows:
+            raise ValueError(f"motion classifier expects {self.num_flows} stacked flows, got {flows.shape[1]}")
+        return self.net(flows.flatten(1, 2) / self.flow_scale)
+
+
+class MotionStream(nn.Module):
+    """Frames -> learned flow -> motion classifier, as one network (Fig. 1a). ``detach_flow`` stops
+    the classifier's gradient at the flow (stage 2, warm-up); off, the two train end to end
+    (stage 3)."""
+
+    def __init__(self, flow_net: nn.Module, classifier: MotionClassifier, detach_flow: bool = False) -> None:
+        super().__init__()
+        self.flow_net, self.classifier = flow_net, classifier
+        self.detach_flow = detach_flow
+
+    def flows(self, frames: torch.Tensor) -> torch.Tensor:
+        """``frames float [B, T, 3, H, W]`` in [0, 1] -> ``[B, T-1, 2, H, W]``."""
+        flows = self.flow_net.flow_sequence(frames)
+        return flows.detach() if self.detach_flow else flows
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.flows(frames))
+
+
+def segment_starts(num_frames: int, num_segments: int, snippet_len: int,
+                   rng: np.random.Generator | None = None) -> np.ndarray:
+    """TSN sampling: split the valid start positions into ``num_segments`` equal segments and take a
+    random start in each (training, ``rng`` given) or each segment's centre (``rng`` None).
+    A video shorter than one snippet starts every snippet at 0 (the reader repeats frames)."""
+    valid = max(num_frames - snippet_len + 1, 1)
+    edges = np.linspace(0, valid, num_segments + 1)
+    if rng is None:
+        starts = (edges[:-1] + edges[1:]) / 2
+    else:
+        starts = edges[:-1] + rng.random(num_segments) * (edges[1:] - edges[:-1])
+    return np.minimum(starts.astype(np.int64), valid - 1)
+
+
+def uniform_test_starts(num_frames: int, snippet_len: int, num_inputs: int = 25) -> np.ndarray:
+    """The test protocol: ``num_inputs`` snippet starts spread uniformly over the video."""
+    valid = max(num_frames - snippet_len + 1, 1)
+    return np.linspace(0, valid - 1, num_inputs).round().astype(np.int64)
+
+
+def snippet_indices(starts: np.ndarray, snippet_len: int, num_frames: int) -> np.ndarray:
+    """``[len(starts), snippet_len]`` frame indices, clamped so short videos repeat their last frame."""
+    return np.minimum(starts[:, None] + np.arange(snippet_len)[None, :], num_frames - 1)
+
+
+def average_scores(logits: torch.Tensor) -> torch.Tensor:
+    """Segmental consensus / test-time averaging: mean softmax over the inputs of a video,
+    ``[B, S, K]`` -> ``[B, K]``."""
+    return logits.softmax(-1).mean(1)
+
+
+def average_fusion(*stream_scores: torch.Tensor) -> torch.Tensor:
+    """Late fusion of the streams' video-level class scores (probabilities) by their mean."""
+    return torch.stack(stream_scores).mean(0)
