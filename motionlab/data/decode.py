@@ -10,6 +10,7 @@ the dataset layer turns it into a recorded skip or an error, as configured.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -41,12 +42,13 @@ class ClipError(DataError):
 @dataclass
 class ClipInfo:
     """What decoding learned about the source: fps (0 if unknown), the frame count the container
-    declares (None if it declares none), how many frames were actually decoded, and by which
-    backend."""
+    declares (None if it declares none), how many frames were actually decoded, the index just past
+    the last frame reached (the true length when decoding ran off the end), and the backend."""
 
     fps: float
     declared_frames: int | None
     frames_decoded: int
+    frames_reached: int
     backend: str
 
 
@@ -88,12 +90,12 @@ def _check_indices(indices: Sequence[int]) -> list[int]:
     return wanted
 
 
-def _too_few(path: Path, got: int, wanted: list[int], declared: int | None) -> ClipError:
-    need = wanted[-1] + 1
+def _too_few(path: Path, info: ClipInfo, wanted: list[int]) -> ClipError:
+    need, got, declared = wanted[-1] + 1, info.frames_reached, info.declared_frames
     if declared is not None and declared >= need:
-        return ClipError(path, f"truncated or corrupt: decoded {got} frames, the header declares "
+        return ClipError(path, f"truncated or corrupt: frames end at {got}, the header declares "
                          f"{declared}, {need} are needed", "re-copy or re-encode the file")
-    return ClipError(path, f"too few frames: {got} decoded, {need} needed",
+    return ClipError(path, f"too few frames: {got} in the video, {need} needed",
                      "lower data.video.key_frames / key_interval, or leave the video out")
 
 
@@ -126,37 +128,38 @@ def _pyav_frames(path: Path, wanted: list[int], size: Size) -> tuple[dict[int, n
             return round(float((frame.pts - start) * stream.time_base) * fps)
 
         try:
-            position = 0  # index of the next frame the sequential decoder yields
+            position = 0  # index of the frame the decoder yields next
             seekable = bool(fps and stream.time_base)
-            pending = list(wanted)
             decoder: Iterator = container.decode(stream)
-            while pending:
-                target = pending[0]
+            for target in wanted:
                 if seekable and target - position > SEEK_MIN_GAP:
+                    before = position
                     start = stream.start_time or 0
                     container.seek(int(start + target / fps / stream.time_base), stream=stream,
                                    backward=True, any_frame=False)
                     decoder = container.decode(stream)
-                    position = -1  # unknown until a frame's pts tells
-                frame = next(decoder, None)
-                if frame is None:
-                    break
-                decoded += 1
-                if position < 0:
-                    index = frame_index(frame)
+                    first = next(decoder, None)
+                    index = None if first is None else frame_index(first)
                     if index is None or index > target:  # cannot place the frame: read from the start
                         container.seek(0, stream=stream, backward=True, any_frame=False)
                         decoder, position, seekable = container.decode(stream), 0, False
-                        continue
-                    position = index
-                if position == target:
-                    frames[target] = convert(frame)
-                    pending.pop(0)
-                position += 1
+                    else:
+                        decoder, position = itertools.chain([first], decoder), index
+                        seekable = index > before  # keyframes too sparse for seeking to pay
+                while position <= target:
+                    frame = next(decoder, None)
+                    if frame is None:
+                        break
+                    decoded += 1
+                    if position == target:
+                        frames[target] = convert(frame)
+                    position += 1
+                if target not in frames:
+                    break
         except av.FFmpegError as err:
             raise ClipError(path, f"decoding failed after {decoded} frames: {err}",
                             "re-copy or re-encode the file") from err
-    return frames, ClipInfo(fps, declared, decoded, "pyav")
+    return frames, ClipInfo(fps, declared, decoded, position, "pyav")
 
 
 # ---------------------------------------------------------------------------------------- OpenCV
@@ -185,7 +188,7 @@ def _opencv_frames(path: Path, wanted: list[int], size: Size) -> tuple[dict[int,
             frames[target] = _resize_rgb(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), size)
     finally:
         capture.release()
-    return frames, ClipInfo(fps, declared, decoded, "opencv")
+    return frames, ClipInfo(fps, declared, decoded, position, "opencv")
 
 
 _DECODERS = {"pyav": _pyav_frames, "opencv": _opencv_frames}
@@ -213,7 +216,7 @@ def decode_clip(path: Path | str, indices: Sequence[int], size: Size = None,
             failure = failure or err
             continue
         if len(frames) < len(wanted):
-            raise _too_few(path, info.frames_decoded, wanted, info.declared_frames)
+            raise _too_few(path, info, wanted)
         return np.stack([frames[i] for i in indices]), info
     assert failure is not None
     raise failure

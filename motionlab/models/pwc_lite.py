@@ -15,13 +15,19 @@ close to Hidden two-stream's MotionNet.
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from motionlab.data.types import DataError
 from motionlab.models.cost_volume import CostVolume
 from motionlab.models.warp import backward_warp, resize_flow
 
@@ -39,7 +45,7 @@ class PWCLiteConfig:
     use_cost_volume: bool = True
     multi_scale: bool = True
     upsampler: str = "bilinear"  # a name of motionlab.models.upsample.UPSAMPLERS
-    upsampler_options: dict = field(default_factory=dict)
+    upsampler_options: dict[str, Any] = field(default_factory=dict)
 
 
 def conv(in_ch: int, out_ch: int, stride: int = 1) -> nn.Sequential:
@@ -112,7 +118,8 @@ class PWCLite(nn.Module):
         # imported here: models/upsample.py is optional for everything but a swapped upsampler
         from motionlab.models.upsample import build_upsampler
 
-        options = {"feature_channels": cfg.decoder_channels[-1], "context_channels": 3, **cfg.upsampler_options}
+        options = {"feature_channels": cfg.decoder_channels[-1], "context_channels": 3,
+                   **cfg.upsampler_options}
         return build_upsampler(cfg.upsampler, 2**cfg.output_level, **options)
 
     # ---------------------------------------------------------------------------------- forward
@@ -150,7 +157,8 @@ class PWCLite(nn.Module):
         flows = self.decode([f[:b] for f in feats], [f[b:] for f in feats], img1)
         return self._crop(flows, crop)
 
-    def bidirectional(self, img1: torch.Tensor, img2: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    def bidirectional(self, img1: torch.Tensor,
+                      img2: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         """Forward (1->2) and backward (2->1) flows with one pyramid pass; the backward flow is the
         training-time augmentation of the paper and feeds the optional occlusion mask."""
         (img1, img2), crop = self._pad(img1, img2)
@@ -160,17 +168,19 @@ class PWCLite(nn.Module):
         flows = self._crop(self.decode(feats, swapped, torch.cat((img1, img2), 0)), crop)
         return [f[:b] for f in flows], [f[b:] for f in flows]
 
-    def flow_sequence(self, frames: torch.Tensor) -> torch.Tensor:
-        """Full-resolution flows between consecutive frames ``[B, T, 3, H, W]`` -> ``[B, T-1, 2, H,
-        W]``; each frame's pyramid is computed once although it is in two pairs."""
+    def flow_sequence(self, frames: torch.Tensor, all_scales: bool = False) -> torch.Tensor | list[torch.Tensor]:
+        """Flows between consecutive frames ``[B, T, 3, H, W]`` -> ``[B, T-1, 2, H, W]`` at full
+        resolution (or, with ``all_scales``, the list of every scale as in ``forward``, pairs
+        flattened into the batch: ``[B*(T-1), 2, h, w]``). Each frame's pyramid is computed once
+        although the frame is in two pairs."""
         b, t = frames.shape[:2]
-        flat, crop = self._pad(frames.flatten(0, 1))
-        feats = [f.unflatten(0, (b, t)) for f in self.features(flat[0])]
+        (padded,), crop = self._pad(frames.flatten(0, 1))
+        feats = [f.unflatten(0, (b, t)) for f in self.features(padded)]
         first = [f[:, :-1].flatten(0, 1) for f in feats]
         second = [f[:, 1:].flatten(0, 1) for f in feats]
-        img1 = flat[0].unflatten(0, (b, t))[:, :-1].flatten(0, 1)
-        full = self._crop(self.decode(first, second, img1)[:1], crop)[0]
-        return full.unflatten(0, (b, t - 1))
+        img1 = padded.unflatten(0, (b, t))[:, :-1].flatten(0, 1)
+        flows = self._crop(self.decode(first, second, img1), crop)
+        return flows if all_scales else flows[0].unflatten(0, (b, t - 1))
 
     # ------------------------------------------------------------------------------ padding
     def _pad(self, *images: torch.Tensor) -> tuple[tuple[torch.Tensor, ...], tuple[int, int]]:
@@ -191,9 +201,34 @@ class PWCLite(nn.Module):
         return out
 
 
-def build_pwclite(**kw) -> PWCLite:
+def build_pwclite(**kw: Any) -> PWCLite:
     """``PWCLite`` from config keys (the fields of ``PWCLiteConfig``)."""
     return PWCLite(PWCLiteConfig(**kw))
+
+
+def save_pwclite(path: Path, net: PWCLite) -> Path:
+    """One file with the net's config and weights, so a checkpoint alone rebuilds the net."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    torch.save({"config": dataclasses.asdict(net.cfg), "state_dict": net.state_dict()}, tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def load_pwclite(path: Path | str) -> PWCLite:
+    """The net saved by ``save_pwclite`` (e.g. ``flow_net.pt`` of a ``flow_pretrain`` stage), in eval mode."""
+    file = Path(path)
+    if not file.is_file():
+        raise DataError(f"PWC-lite checkpoint {file} not found: run a flow_pretrain stage (make "
+                        "reproduce-uftsn) and pass its flow_net.pt")
+    try:
+        blob = torch.load(file, map_location="cpu", weights_only=True)
+        net = PWCLite(PWCLiteConfig(**blob["config"]))
+        net.load_state_dict(blob["state_dict"])
+    except (KeyError, TypeError, RuntimeError, pickle.UnpicklingError) as err:
+        raise DataError(f"{file} is not a PWC-lite checkpoint written by save_pwclite ({err}); "
+                        "point to the flow_net.pt of a flow_pretrain stage") from err
+    return net.eval()
 
 
 def count_parameters(module: nn.Module) -> int:

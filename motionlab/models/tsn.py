@@ -43,7 +43,8 @@ def load_imagenet_weights(net: nn.Module, depth: int, path: str | Path) -> None:
                         f"unexpected {unexpected}; download {_WEIGHTS[depth].IMAGENET1K_V1.url}")
 
 
-def build_resnet(depth: int, num_classes: int, in_channels: int = 3, weights_path: str | None = None) -> nn.Module:
+def build_resnet(depth: int, num_classes: int, in_channels: int = 3,
+                 weights_path: str | None = None) -> nn.Module:
     """A torchvision ResNet of ``depth`` with ``in_channels`` inputs, random init unless
     ``weights_path`` names a local ImageNet ``state_dict``."""
     if depth not in RESNETS:
@@ -69,7 +70,8 @@ class MotionClassifier(nn.Module):
     def forward(self, flows: torch.Tensor) -> torch.Tensor:
         """``flows [B, num_flows, 2, H, W]`` -> logits ``[B, num_classes]``."""
         if flows.shape[1] != self.num_flows:
-            raise ValueError(f"motion classifier expects {self.num_flows} stacked flows, got {flows.shape[1]}")
+            raise ValueError(f"motion classifier expects {self.num_flows} stacked flows, "
+                             f"got {flows.shape[1]}")
         return self.net(flows.flatten(1, 2) / self.flow_scale)
 
 

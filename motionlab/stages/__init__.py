@@ -1,3 +1,7 @@
-"""One module per stage; importing this package registers them all."""
+"""One module per stage; importing this package imports (and so registers) every one of them."""
 
-from motionlab.stages import image_classifier  # noqa: F401
+import importlib
+import pkgutil
+
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")

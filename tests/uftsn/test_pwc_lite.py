@@ -10,7 +10,8 @@ from motionlab.models.pwc_lite import build_pwclite, count_parameters
 
 def _pair(h: int = 64, w: int = 64, shift: int = 2) -> tuple[torch.Tensor, torch.Tensor]:
     torch.manual_seed(0)
-    texture = F.interpolate(torch.rand(1, 3, h // 4, w // 4), size=(h, w), mode="bilinear", align_corners=False)
+    coarse = torch.rand(1, 3, h // 4, w // 4)
+    texture = F.interpolate(coarse, size=(h, w), mode="bilinear", align_corners=False)
     return texture, torch.roll(texture, shifts=shift, dims=-1)
 
 
@@ -74,7 +75,7 @@ def test_exports_to_onnx(tmp_path):
 
 def test_few_unsupervised_steps_reduce_loss():
     torch.manual_seed(0)
-    net = build_pwclite()
+    net = build_pwclite(pyramid_channels=[8, 16, 24], decoder_channels=[32, 32, 16], output_level=1)
     img1, img2 = _pair(shift=2)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     losses = []
@@ -85,3 +86,27 @@ def test_few_unsupervised_steps_reduce_loss():
         opt.step()
         losses.append(loss.item())
     assert min(losses[-3:]) < 0.8 * losses[0]
+
+
+def test_checkpoint_round_trip_and_flow_backend(tmp_path):
+    import numpy as np
+
+    from motionlab.data.types import DataError
+    from motionlab.flow.base import build_flow
+    from motionlab.models.pwc_lite import load_pwclite, save_pwclite
+
+    net = build_pwclite(pyramid_channels=[8, 16], decoder_channels=[16], output_level=1).eval()
+    path = save_pwclite(tmp_path / "flow_net.pt", net)
+    frames = (np.random.default_rng(0).random((5, 32, 48, 3)) * 255).astype(np.uint8)
+    estimator = build_flow("pwclite", checkpoint=str(path), batch_pairs=3)
+    clip = estimator.clip(frames)
+    assert clip.shape == (4, 2, 32, 48) and clip.dtype == np.float32
+    img = torch.from_numpy(frames).permute(0, 3, 1, 2).float() / 255
+    with torch.no_grad():
+        expected = load_pwclite(path)(img[2:3], img[3:4])[0][0].numpy()
+    assert np.allclose(clip[2], expected, atol=1e-5)
+    assert np.allclose(estimator(frames[2], frames[3]), expected, atol=1e-5)
+    with pytest.raises(DataError, match="needs a checkpoint"):
+        build_flow("pwclite")
+    with pytest.raises(DataError, match="not found"):
+        build_flow("pwclite", checkpoint=str(tmp_path / "nope.pt"))

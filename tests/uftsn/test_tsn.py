@@ -27,7 +27,8 @@ def test_motion_classifier_takes_20_channels():
 
 
 def test_motion_stream_end_to_end_and_detached():
-    stream = MotionStream(build_pwclite(), MotionClassifier(num_classes=3, num_flows=2))
+    flow_net = build_pwclite(pyramid_channels=[8, 16], decoder_channels=[16, 16], output_level=1)
+    stream = MotionStream(flow_net, MotionClassifier(num_classes=3, num_flows=2))
     frames = torch.rand(2, 3, 3, 32, 32)
     stream(frames).sum().backward()
     assert stream.flow_net.pyramid.levels[0][0][0].weight.grad is not None

@@ -1,0 +1,95 @@
+"""Decoded key-frame clips cached on disk as uint8, so later epochs and stages never decode again.
+
+A key covers everything that changes the pixels: the source files (path, size, mtime), the frame
+indices, the output size and the cache format. Entries are written under a unique temp name and
+renamed, so DataLoader workers and parallel jobs may fill the same cache at once; a reader sees a
+whole entry or none. Videos that failed are remembered too (with their reason), so a skip is not
+re-tried every epoch and a report can list it; touching or replacing the file changes the key.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+FORMAT_VERSION = 1
+
+
+class ClipCache:
+    """``root/<2 hex>/<key>.npz`` holds frames + meta; ``<key>.fail.json`` a failure reason."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+
+    @staticmethod
+    def key(files: Sequence[Path | str], indices: Sequence[int], size: Any, tag: str = "") -> str:
+        """Hash of the files' identities and the decoding request. A missing file hashes as
+        missing, so a failure recorded for it is found again until the file appears."""
+        parts: list[Any] = [FORMAT_VERSION, tag, [int(i) for i in indices],
+                            None if size is None else (size if isinstance(size, int) else list(size))]
+        for file in files:
+            path = os.path.abspath(file)
+            try:
+                st = os.stat(path)
+                parts.append([path, st.st_size, st.st_mtime_ns])
+            except FileNotFoundError:
+                parts.append([path, None])
+        return hashlib.sha1(json.dumps(parts).encode()).hexdigest()
+
+    def _path(self, key: str, suffix: str) -> Path:
+        return self.root / key[:2] / f"{key}{suffix}"
+
+    def load(self, key: str) -> tuple[np.ndarray, dict[str, Any]] | None:
+        """The cached (frames, meta), or None when absent or unreadable (then it is recomputed)."""
+        path = self._path(key, ".npz")
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                return data["frames"], json.loads(data["meta"].tobytes().decode())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError):  # damaged by something outside us: recompute
+            with contextlib.suppress(OSError):
+                path.unlink()
+            return None
+
+    def save(self, key: str, frames: np.ndarray, meta: dict[str, Any]) -> None:
+        if frames.dtype != np.uint8:
+            raise TypeError(f"clip cache stores uint8 frames, got {frames.dtype}")
+        meta_bytes = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+        self._atomic_write(self._path(key, ".npz"),
+                           lambda f: np.savez(f, frames=frames, meta=meta_bytes))
+
+    def contains(self, key: str) -> bool:
+        return self._path(key, ".npz").is_file()
+
+    def failure(self, key: str) -> str | None:
+        """The recorded reason this clip could not be decoded, if any."""
+        try:
+            return json.loads(self._path(key, ".fail.json").read_text())["reason"]
+        except (FileNotFoundError, ValueError, KeyError):
+            return None
+
+    def record_failure(self, key: str, reason: str) -> None:
+        text = json.dumps({"reason": reason}).encode()
+        self._atomic_write(self._path(key, ".fail.json"), lambda f: f.write(text))
+
+    @staticmethod
+    def _atomic_write(path: Path, write) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                write(f)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise

@@ -1,0 +1,73 @@
+"""The Hydra app's front door: typos fail fast naming the valid keys; a run writes its metrics."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import run_cli
+from motionlab.config.preflight import _first_values, compose_config, explain
+
+
+def test_typo_in_a_key_lists_the_valid_keys(tmp_path):
+    result = run_cli(["trainer.max_step=3", f"paths.output_root={tmp_path}"], timeout=120)
+    assert result.returncode == 2
+    assert "'trainer' has no key 'max_step'" in result.stderr
+    assert "log_every_n_steps" in result.stderr
+    assert not (tmp_path / "runs").exists()  # failed before any work
+
+
+def test_typo_in_a_stage_param_suggests_the_close_key():
+    overrides = ["pipeline.stages.classifier.params.max_stpes=3"]
+    with pytest.raises(Exception) as err:
+        compose_config(overrides)
+    message = explain(overrides, err.value)
+    assert "Did you mean 'max_steps'" in message
+
+
+def test_unknown_group_option_lists_the_options():
+    overrides = ["setting=synthetic_a_to_vooc"]
+    with pytest.raises(Exception) as err:
+        compose_config(overrides)
+    assert "synthetic_a_to_voc" in explain(overrides, err.value)
+
+
+def test_sweeps_are_checked_by_their_first_value():
+    assert _first_values(["-m", "seed=0,1,2", "setting=a,b", "hydra.job.chdir=true"]) == ["seed=0", "setting=a"]
+
+
+def test_every_setting_and_experiment_composes():
+    from motionlab.config.preflight import CONF_DIR
+    from motionlab.pipeline import plan_pipeline
+
+    for group in ("setting", "experiment", "pipeline"):
+        for path in sorted((CONF_DIR / group).glob("*.yaml")):
+            cfg = compose_config([f"{group}={path.stem}"])
+            assert plan_pipeline(cfg), path
+
+
+def test_stage_yaml_lists_exactly_the_params_of_its_stage():
+    """An override can only set keys that the yaml declares: keep both in step."""
+    import dataclasses
+
+    from omegaconf import OmegaConf
+
+    from motionlab.config.preflight import CONF_DIR
+    from motionlab.pipeline import STAGES, get_stage
+
+    get_stage("image_classifier")
+    for path in sorted((CONF_DIR / "stage").glob("*.yaml")):
+        yaml_keys = set(OmegaConf.load(path).keys())
+        owners = [k for k, cls in STAGES.items() if {f.name for f in dataclasses.fields(cls.Params)} == yaml_keys]
+        assert owners, f"{path.name}: its keys match no stage's Params ({sorted(yaml_keys)})"
+
+
+def test_one_run_end_to_end(tmp_path):
+    result = run_cli(["debug=fast", f"paths.output_root={tmp_path}", "seed=3"])
+    assert result.returncode == 0, result.stderr[-3000:]
+    [metrics] = list((tmp_path / "runs").rglob("metrics.json"))
+    summary = json.loads(metrics.read_text())
+    assert summary["method"] == "unreg" and summary["seed"] == 3
+    assert 0.0 <= summary["value"] <= 100.0
+    assert (metrics.parent / "logs" / "classifier" / "metrics.csv").exists()

@@ -1,0 +1,44 @@
+"""wandb works offline with no account and is always finished; DDP on 2 CPU processes (gloo)
+gives a result and writes one run directory, not one per rank."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import wandb
+from omegaconf import open_dict
+
+from conftest import run_cli
+from motionlab.task import train
+
+
+def test_wandb_offline_run_is_written_and_finished(cfg_factory, tmp_path):
+    cfg = cfg_factory("logger=wandb")
+    with open_dict(cfg):
+        cfg.logger.wandb.mode = "offline"
+        cfg.logger.wandb.dir = str(tmp_path / "wb")
+    summary = train(cfg, tmp_path / "run")
+    assert wandb.run is None  # finished
+    [run_file] = list((tmp_path / "wb").rglob("run-*.wandb"))
+    assert run_file.stat().st_size > 0
+    assert summary["value"] >= 0
+
+
+def test_wandb_is_finished_when_the_pipeline_fails(cfg_factory, tmp_path):
+    cfg = cfg_factory("logger=wandb")
+    with open_dict(cfg):
+        cfg.logger.wandb.dir = str(tmp_path / "wb")
+        cfg.pipeline.report_metric = "classifier/no_such_metric"
+    with pytest.raises(KeyError, match="available"):
+        train(cfg, tmp_path / "run")
+    assert wandb.run is None
+
+
+def test_ddp_on_two_cpu_processes_writes_one_run_dir(tmp_path):
+    result = run_cli(["debug=fast", "trainer=ddp_cpu", f"paths.output_root={tmp_path}"], timeout=600)
+    assert result.returncode == 0, result.stderr[-4000:]
+    run_dirs = [p for p in (tmp_path / "runs").rglob("*") if (p / ".hydra").is_dir()]
+    assert len(run_dirs) == 1, run_dirs
+    summary = json.loads((run_dirs[0] / "metrics.json").read_text())
+    assert 0.0 <= summary["value"] <= 100.0

@@ -1,0 +1,30 @@
+"""motionlab-report: mean ± std over seeds, one row per method, one column per setting."""
+
+from __future__ import annotations
+
+import json
+
+from motionlab.eval.report import main
+
+
+def _job(root, method, setting, seed, value):
+    d = root / method / setting / f"seed{seed}"
+    d.mkdir(parents=True)
+    (d / "metrics.json").write_text(json.dumps({"method": method, "setting": setting, "seed": seed, "value": value,
+                                                "report_metric": "classifier/test_acc"}))
+
+
+def test_table_from_a_multirun_dir(tmp_path, capsys):
+    for seed, v in enumerate([10.0, 20.0, 30.0]):
+        _job(tmp_path / "mr", "unreg", "s1", seed, v)
+    _job(tmp_path / "mr", "ours", "s1", 0, 40.0)
+    _job(tmp_path / "mr", "ours", "s2", 0, 50.0)
+    main([str(tmp_path / "mr"), "--out", str(tmp_path / "exp"), "--methods", "unreg,ours", "--wall-time", "12"])
+    md = (tmp_path / "exp" / "results.md").read_text()
+    assert "| unreg | 20.00 ± 10.00 (n=3) | – |" in md
+    assert "| ours | 40.00 (n=1) | 50.00 (n=1) |" in md
+    assert "- command:" in md and "- machine:" in md and "- wall time: 12 s" in md
+    csv = (tmp_path / "exp" / "results.csv").read_text().splitlines()
+    assert csv[0] == "method,setting,mean,std,n,values"
+    assert csv[1].startswith("unreg,s1,20.0,10.0,3,")
+    assert "unreg" in capsys.readouterr().out
