@@ -16,6 +16,7 @@ from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import Callback, ModelCheckpoint, RichProgressBar
 from pytorch_lightning.loggers import CSVLogger, Logger, TensorBoardLogger, WandbLogger
 
+from motionlab.data.datamodules import ImageDataModule
 from motionlab.pipeline import StageContext
 
 log = logging.getLogger(__name__)
@@ -128,6 +129,36 @@ def seed_stage(ctx: StageContext) -> int:
 
 def cache_dir(cfg: DictConfig) -> Path:
     return Path(cfg.paths.store_dir) / "cache"
+
+
+def image_datamodule(ctx: StageContext, p: Any) -> ImageDataModule:
+    dm = ImageDataModule(ctx.cfg.data.image, cache_dir(ctx.cfg), p.batch_size, p.eval_batch_size,
+                         int(ctx.cfg.trainer.num_workers), int(ctx.cfg.seed),
+                         max_shift=p.max_shift if p.augment else 0, shots_per_class=p.shots_per_class)
+    dm.setup()
+    return dm
+
+
+def fit_and_test_images(ctx: StageContext, module: pl.LightningModule, dm: ImageDataModule, p: Any
+                        ) -> dict[str, float]:
+    """Fit (resuming if a checkpoint exists), then test; accuracies in percent."""
+    trainer = build_trainer(ctx, max_steps=p.max_steps, checkpoint_every_n_steps=p.checkpoint_every)
+    fit_resumable(trainer, module, dm, ctx)
+    result = trainer.test(module, dataloaders=dm.test_dataloader(), verbose=False)[0]
+    return {
+        "test_acc": 100.0 * result["test/acc"],
+        "test_mean_class_acc": 100.0 * result["test/mean_class_acc"],
+        "num_train_images": len(dm.train_set),
+        "num_test_images": len(dm.test_set),
+    }
+
+
+def log_image(ctx: StageContext, key: str, path: Path) -> None:
+    """A saved figure, also on the wandb dashboard when a run is open."""
+    if _WANDB_RUN is not None:
+        import wandb
+
+        _WANDB_RUN.log({f"{ctx.name}/{key}": wandb.Image(str(path))})
 
 
 def plain(node: Any) -> Any:

@@ -72,6 +72,12 @@ def preflight(argv: list[str]) -> DictConfig | None:
     except (HydraException, OmegaConfBaseException) as err:
         print(f"motionlab: config error: {explain(overrides, err)}", file=sys.stderr)
         sys.exit(2)
+    missing = sorted(OmegaConf.missing_keys(cfg))
+    if missing:
+        print(f"motionlab: config error: required values not set: {missing}; set them on the command line "
+              "(e.g. model.weights=/path/to/weights.pth) — the experiment's config file says what they are",
+              file=sys.stderr)
+        sys.exit(2)
     try:
         plan_pipeline(cfg)
     except (ConfigError, KeyError, ValueError) as err:

@@ -3,8 +3,8 @@
 A key covers everything that changes the pixels: the source files (path, size, mtime), the frame
 indices, the output size and the cache format. Entries are written under a unique temp name and
 renamed, so DataLoader workers and parallel jobs may fill the same cache at once; a reader sees a
-whole entry or none. Videos that failed are remembered too (with their reason), so a skip is not
-re-tried every epoch and a report can list it; touching or replacing the file changes the key.
+whole entry or none. Replacing or touching a source file changes its key, so a stale clip is never
+served. Failures are deliberately not cached: a transient read error must not stick.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import tempfile
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,15 +25,14 @@ FORMAT_VERSION = 1
 
 
 class ClipCache:
-    """``root/<2 hex>/<key>.npz`` holds frames + meta; ``<key>.fail.json`` a failure reason."""
+    """``root/<2 hex>/<key>.npz`` holds the frames and a small JSON meta (fps, backend, ...)."""
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
 
     @staticmethod
     def key(files: Sequence[Path | str], indices: Sequence[int], size: Any, tag: str = "") -> str:
-        """Hash of the files' identities and the decoding request. A missing file hashes as
-        missing, so a failure recorded for it is found again until the file appears."""
+        """Hash of the files' identities (path, size, mtime) and the decoding request."""
         parts: list[Any] = [FORMAT_VERSION, tag, [int(i) for i in indices],
                             None if size is None else (size if isinstance(size, int) else list(size))]
         for file in files:
@@ -44,52 +44,37 @@ class ClipCache:
                 parts.append([path, None])
         return hashlib.sha1(json.dumps(parts).encode()).hexdigest()
 
-    def _path(self, key: str, suffix: str) -> Path:
-        return self.root / key[:2] / f"{key}{suffix}"
+    def _path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.npz"
 
     def load(self, key: str) -> tuple[np.ndarray, dict[str, Any]] | None:
         """The cached (frames, meta), or None when absent or unreadable (then it is recomputed)."""
-        path = self._path(key, ".npz")
+        path = self._path(key)
         try:
             with np.load(path, allow_pickle=False) as data:
                 return data["frames"], json.loads(data["meta"].tobytes().decode())
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, KeyError):  # damaged by something outside us: recompute
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # damaged outside us: recompute
             with contextlib.suppress(OSError):
                 path.unlink()
             return None
 
     def save(self, key: str, frames: np.ndarray, meta: dict[str, Any]) -> None:
+        """Write under a unique temp name, then rename: concurrent writers of one key are harmless."""
         if frames.dtype != np.uint8:
             raise TypeError(f"clip cache stores uint8 frames, got {frames.dtype}")
-        meta_bytes = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-        self._atomic_write(self._path(key, ".npz"),
-                           lambda f: np.savez(f, frames=frames, meta=meta_bytes))
-
-    def contains(self, key: str) -> bool:
-        return self._path(key, ".npz").is_file()
-
-    def failure(self, key: str) -> str | None:
-        """The recorded reason this clip could not be decoded, if any."""
-        try:
-            return json.loads(self._path(key, ".fail.json").read_text())["reason"]
-        except (FileNotFoundError, ValueError, KeyError):
-            return None
-
-    def record_failure(self, key: str, reason: str) -> None:
-        text = json.dumps({"reason": reason}).encode()
-        self._atomic_write(self._path(key, ".fail.json"), lambda f: f.write(text))
-
-    @staticmethod
-    def _atomic_write(path: Path, write) -> None:
+        path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:
-                write(f)
+                np.savez(f, frames=frames, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))
             os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
+
+    def contains(self, key: str) -> bool:
+        return self._path(key).is_file()

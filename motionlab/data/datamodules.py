@@ -160,3 +160,27 @@ class VideoClipDataModule(_Base):
 
     def test_dataloader(self) -> DataLoader:
         return self._loader(self.sets["test"], self.eval_batch_size, shuffle=False)
+
+
+class CombinedDataModule(pl.LightningDataModule):
+    """Several DataModules trained together (labeled images + unlabeled videos in the VRE step):
+    each training batch is ``{name: batch}``, the shorter loaders cycling; test = the images'."""
+
+    def __init__(self, modules: dict[str, _Base], test_from: str) -> None:
+        super().__init__()
+        self.modules, self.test_from = modules, test_from
+
+    def setup(self, stage: str | None = None) -> None:
+        for m in self.modules.values():
+            m.setup(stage)
+
+    def train_dataloader(self):
+        from pytorch_lightning.utilities import CombinedLoader
+
+        for m in self.modules.values():
+            m.trainer = self.trainer
+        return CombinedLoader({k: m.train_dataloader() for k, m in self.modules.items()}, mode="max_size_cycle")
+
+    def test_dataloader(self) -> DataLoader:
+        self.modules[self.test_from].trainer = self.trainer
+        return self.modules[self.test_from].test_dataloader()

@@ -56,23 +56,22 @@ Size = int | tuple[int, int] | None
 
 
 def output_shape(height: int, width: int, size: Size) -> tuple[int, int]:
-    """(H, W) after resizing to ``size``: None keeps the frame, an int is the short side (aspect
-    kept), a pair is (H, W)."""
+    """(H, W) after resizing to ``size``: None keeps the frame, an int is a square side (as the
+    image configs' ``size``), a pair is (H, W)."""
     if size is None:
         return height, width
     if isinstance(size, int):
-        scale = size / min(height, width)
-        return max(1, round(height * scale)), max(1, round(width * scale))
+        return size, size
     return int(size[0]), int(size[1])
 
 
 def as_size(value) -> Size:
-    """Config value (null, int, or a 2-list) -> ``Size``."""
+    """Config value (null, int, or an [H, W] list) -> ``Size``."""
     if value is None or isinstance(value, int):
         return value
     values = [int(v) for v in value]
     if len(values) != 2:
-        raise ValueError(f"size must be null, an int (short side) or [H, W], got {list(value)}")
+        raise ValueError(f"size must be null, an int (square side) or [H, W], got {list(value)}")
     return values[0], values[1]
 
 

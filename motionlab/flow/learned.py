@@ -2,7 +2,7 @@
 interface as the OpenCV backends, so pseudo labels, ``motionlab-flow`` and the flow caches can use
 it by name::
 
-    motionlab-flow --method pwclite --param checkpoint=outputs/store/flow_pretrain/<key>/flow_net.pt A.png B.png
+    motionlab-flow --method pwclite --param checkpoint=STORE/flow_pretrain/<key>/flow_net.pt A.png B.png
 """
 
 from __future__ import annotations
@@ -63,7 +63,8 @@ class PWCLiteFlow(FlowEstimator):
         return f"pwclite-{self._digest}-torch-{torch.__version__}"
 
     def _to_tensor(self, frames: np.ndarray) -> torch.Tensor:
-        return torch.from_numpy(np.ascontiguousarray(frames)).to(self.device).permute(0, 3, 1, 2).float() / 255.0
+        images = torch.from_numpy(np.ascontiguousarray(frames)).to(self.device)
+        return images.permute(0, 3, 1, 2).float() / 255.0
 
     @torch.inference_mode()
     def compute(self, frame1: np.ndarray, frame2: np.ndarray) -> np.ndarray:

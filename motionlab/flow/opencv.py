@@ -5,14 +5,13 @@ variational method available. Its OpenCV defaults (5 scales at a step of 0.8, i.
 level only 2.4x smaller than the frame) lose displacements beyond ~10 px: on a 256x340 frame
 shifted by (20, 10) px they give an EPE of 7.9 px, and 28 px for (30, 15). A scale step of 0.5
 with 5 levels (coarsest 16x smaller) recovers both to < 0.05 px EPE, and 3 warps instead of 5
-cost nothing in accuracy there (measured by ``motionlab/bench/flow_backends.py``). The pyramid
-is cut where the short side would drop below ``min_size`` pixels, so tiny frames do not build
-levels of a pixel or two.
+cost nothing in accuracy there (measured by ``motionlab/bench/flow_backends.py``). OpenCV stops
+the pyramid where a level would be under 16 px, so small frames cannot follow large motion at all
+(a 96x128 frame has 3 levels: shifts beyond ~10 px fail whatever the settings).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import cv2
@@ -28,16 +27,6 @@ def to_gray(frame: np.ndarray) -> np.ndarray:
 def _as_flow(hw2: np.ndarray) -> np.ndarray:
     """OpenCV's [H, W, 2] -> ours [2, H, W]."""
     return np.ascontiguousarray(hw2.transpose(2, 0, 1), dtype=np.float32)
-
-
-def pyramid_levels(height: int, width: int, levels: int, step: float, min_size: int) -> int:
-    """How many of ``levels`` pyramid levels (scale ``step`` apart) keep the short side at least
-    ``min_size`` pixels; at least 1."""
-    short = min(height, width)
-    if short <= min_size:
-        return 1
-    fit = 1 + math.floor(math.log(short / min_size) / math.log(1.0 / step) + 1e-9)
-    return max(1, min(levels, fit))
 
 
 class _OpenCVFlow(FlowEstimator):
@@ -60,7 +49,6 @@ class TVL1Params:
     outer_iterations: int = 10
     gamma: float = 0.0
     median_filtering: int = 5
-    min_size: int = 16  # smallest pyramid level (short side, pixels)
 
     def __post_init__(self) -> None:
         if not 0.0 < self.scale_step < 1.0:
@@ -85,8 +73,9 @@ class TVL1Flow(_OpenCVFlow):
             medianFiltering=p.median_filtering)
 
     def compute(self, frame1: np.ndarray, frame2: np.ndarray) -> np.ndarray:
-        p = self.params
-        self._tvl1.setScalesNumber(pyramid_levels(*frame1.shape[:2], p.scales, p.scale_step, p.min_size))
+        # OpenCV lowers its stored scale count when a frame is too small for it (levels stop at
+        # 16 px) and keeps the lowered count for every later, larger frame: reset it on each call.
+        self._tvl1.setScalesNumber(self.params.scales)
         return _as_flow(self._tvl1.calc(to_gray(frame1), to_gray(frame2), None))
 
 

@@ -36,12 +36,13 @@ class ClassifierHead(nn.Sequential):
 
 
 def _alexnet_small_features() -> nn.Module:
+    """AlexNet's five convs (strided first conv, three pools) at ~1/60 of its FLOPs for 64 px input."""
     return nn.Sequential(
-        nn.Conv2d(3, 48, 5, padding=2), nn.ReLU(inplace=True), nn.MaxPool2d(2),
-        nn.Conv2d(48, 96, 5, padding=2), nn.ReLU(inplace=True), nn.MaxPool2d(2),
-        nn.Conv2d(96, 128, 3, padding=1), nn.ReLU(inplace=True),
-        nn.Conv2d(128, 128, 3, padding=1), nn.ReLU(inplace=True),
-        nn.Conv2d(128, 96, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2),
+        nn.Conv2d(3, 24, 5, stride=2, padding=2), nn.ReLU(inplace=True), nn.MaxPool2d(2),
+        nn.Conv2d(24, 48, 5, padding=2), nn.ReLU(inplace=True), nn.MaxPool2d(2),
+        nn.Conv2d(48, 64, 3, padding=1), nn.ReLU(inplace=True),
+        nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(inplace=True),
+        nn.Conv2d(64, 48, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2),
     )
 
 
@@ -66,8 +67,8 @@ def build_encoder(cfg: DictConfig) -> Encoder:
     if cfg.arch == "alexnet_small":
         if cfg.get("weights"):
             raise ValueError("alexnet_small has no pretrained weights; use model=alexnet for SUP-FT")
-        fc = nn.Sequential(nn.Dropout(drop), nn.Linear(96 * 4 * 4, dim), nn.ReLU(inplace=True))
-        return Encoder(_alexnet_small_features(), nn.AdaptiveAvgPool2d(4), fc, dim)
+        fc = nn.Sequential(nn.Dropout(drop), nn.Linear(48 * 4 * 4, dim), nn.ReLU(inplace=True))
+        return Encoder(_alexnet_small_features(), nn.AdaptiveMaxPool2d(4), fc, dim)
     if cfg.arch == "alexnet":
         net = models.alexnet(weights=None)
         if cfg.get("weights"):

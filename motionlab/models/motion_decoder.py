@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 from torchvision.models.video.resnet import BasicBlock, Conv2Plus1D, Conv3DSimple
 
+from motionlab.models.cost_volume import CostVolume
 from motionlab.models.upsample import build_upsampler
 
 ARCHS = ("r2plus1d_18", "r3d_18")
@@ -105,20 +106,38 @@ def _conv3d(cin: int, cout: int) -> nn.Sequential:
 
 class LowResMotionDecoder(nn.Module):
     """U-Net decoder from the deepest stage up to ``flow_stride``, then the temporal-pair head. Returns
-    flows ``[B,2,T-1,h,w]`` (pixels of the low resolution) and the head's hidden features."""
+    flows ``[B,2,T-1,h,w]`` (pixels of the low resolution) and the head's hidden features.
 
-    def __init__(self, widths: Sequence[int], strides: Sequence[int], flow_stride: int, width: int) -> None:
+    ``correlation_radius`` > 0 (our addition, off in the paper-faithful config) also feeds the pair
+    head the local correlation between the encoder features of frames t and t+1 at the flow stride
+    (the shared cost-volume module): an explicit matching cue that a small network trained for a
+    few hundred steps does not discover on its own."""
+
+    def __init__(self, widths: Sequence[int], strides: Sequence[int], flow_stride: int, width: int,
+                 correlation_radius: int = 0) -> None:
         super().__init__()
-        if flow_stride not in strides or flow_stride > strides[-1]:
+        if flow_stride not in strides:
             raise ValueError(f"flow_stride {flow_stride} must be one of the encoder's strides {list(strides)}")
-        self.strides = list(strides)
         self.start = len(strides) - 1
-        self.stop = self.strides.index(flow_stride)
+        self.stop = list(strides).index(flow_stride)
+        skips = range(self.start - 1, self.stop - 1, -1)
         self.entry = _conv3d(widths[-1], width)
-        self.fuse = nn.ModuleList(_conv3d(width + widths[i], width) for i in range(self.start - 1, self.stop - 1, -1))
+        self.fuse = nn.ModuleList(_conv3d(width + widths[i], width) for i in skips)
         self.pair = nn.Sequential(nn.Conv3d(width, width, (2, 3, 3), padding=(0, 1, 1)), nn.ReLU(inplace=True))
+        self.correlation = CostVolume(correlation_radius) if correlation_radius > 0 else None
+        cost_channels = self.correlation.out_channels if self.correlation is not None else 0
+        self.refine = nn.Sequential(nn.Conv3d(width + cost_channels, width, (1, 3, 3), padding=(0, 1, 1)),
+                                    nn.ReLU(inplace=True))
         self.flow = nn.Conv3d(width, 2, (1, 3, 3), padding=(0, 1, 1))
         self.feature_channels = width
+
+    def _cost(self, feat: torch.Tensor) -> torch.Tensor:
+        """``[B,C,T,h,w]`` -> correlation of consecutive frames ``[B,(2r+1)^2,T-1,h,w]``."""
+        b, c, t, h, w = feat.shape
+        first = feat[:, :, :-1].transpose(1, 2).reshape(b * (t - 1), c, h, w)
+        second = feat[:, :, 1:].transpose(1, 2).reshape(b * (t - 1), c, h, w)
+        cost = self.correlation(first, second)
+        return cost.view(b, t - 1, -1, h, w).transpose(1, 2)
 
     def forward(self, feats: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         x = self.entry(feats[self.start])
@@ -127,6 +146,9 @@ class LowResMotionDecoder(nn.Module):
             x = F.interpolate(x, size=skip.shape[-3:], mode="trilinear", align_corners=False)
             x = fuse(torch.cat([x, skip], 1))
         hidden = self.pair(x)
+        if self.correlation is not None:
+            hidden = torch.cat([hidden, self._cost(feats[self.stop])], 1)
+        hidden = self.refine(hidden)
         return self.flow(hidden), hidden
 
 
@@ -169,10 +191,11 @@ class MotionNet(nn.Module):
     def __init__(self, arch: str = "r2plus1d_18", widths: Sequence[int] = TORCHVISION_WIDTHS,
                  blocks_per_stage: int = 2, flow_stride: int = 4, decoder_width: int = 64,
                  upsampler: str = "cgmu", context_channels: int = 16, context_depth: int = 3,
-                 upsampler_options: dict | None = None) -> None:
+                 upsampler_options: dict | None = None, correlation_radius: int = 0) -> None:
         super().__init__()
         self.encoder = VideoEncoder(arch, widths, blocks_per_stage)
-        self.decoder = LowResMotionDecoder(widths, self.encoder.strides, flow_stride, decoder_width)
+        self.decoder = LowResMotionDecoder(widths, self.encoder.strides, flow_stride, decoder_width,
+                                           correlation_radius)
         self.upsample = build_upsampler(upsampler, flow_stride, feature_channels=decoder_width,
                                         context_channels=context_channels, **(upsampler_options or {}))
         self.context = ContextEncoder(context_channels, context_depth) if self.upsample.needs_context else None

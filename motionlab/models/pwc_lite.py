@@ -168,7 +168,8 @@ class PWCLite(nn.Module):
         flows = self._crop(self.decode(feats, swapped, torch.cat((img1, img2), 0)), crop)
         return [f[:b] for f in flows], [f[b:] for f in flows]
 
-    def flow_sequence(self, frames: torch.Tensor, all_scales: bool = False) -> torch.Tensor | list[torch.Tensor]:
+    def flow_sequence(self, frames: torch.Tensor,
+                      all_scales: bool = False) -> torch.Tensor | list[torch.Tensor]:
         """Flows between consecutive frames ``[B, T, 3, H, W]`` -> ``[B, T-1, 2, H, W]`` at full
         resolution (or, with ``all_scales``, the list of every scale as in ``forward``, pairs
         flattened into the batch: ``[B*(T-1), 2, h, w]``). Each frame's pyramid is computed once

@@ -9,12 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from motionlab.data.datamodules import ImageDataModule
 from motionlab.models.classifier import ImageClassifier
 from motionlab.models.encoders import ClassifierHead, build_encoder
 from motionlab.models.parts import load_parts, save_parts
 from motionlab.pipeline import Stage, StageContext, register_stage
-from motionlab.training import build_trainer, cache_dir, fit_resumable, seed_stage
+from motionlab.training import fit_and_test_images, image_datamodule, seed_stage
 
 
 @dataclass
@@ -30,27 +29,6 @@ class ImageClassifierParams:
     eval_batch_size: int = 128
     checkpoint_every: int = 50
     shots_per_class: int | None = None  # None: the image dataset's protocol value
-
-
-def image_datamodule(ctx: StageContext, p: Any) -> ImageDataModule:
-    dm = ImageDataModule(ctx.cfg.data.image, cache_dir(ctx.cfg), p.batch_size, p.eval_batch_size,
-                         int(ctx.cfg.trainer.num_workers), int(ctx.cfg.seed),
-                         max_shift=p.max_shift if p.augment else 0, shots_per_class=p.shots_per_class)
-    dm.setup()
-    return dm
-
-
-def train_and_test(ctx: StageContext, module: ImageClassifier, dm: ImageDataModule, p: Any) -> dict[str, float]:
-    """Fit (resuming if a checkpoint exists), then test; accuracies in percent."""
-    trainer = build_trainer(ctx, max_steps=p.max_steps, checkpoint_every_n_steps=p.checkpoint_every)
-    fit_resumable(trainer, module, dm, ctx)
-    result = trainer.test(module, dataloaders=dm.test_dataloader(), verbose=False)[0]
-    return {
-        "test_acc": 100.0 * result["test/acc"],
-        "test_mean_class_acc": 100.0 * result["test/mean_class_acc"],
-        "num_train_images": len(dm.train_set),
-        "num_test_images": len(dm.test_set),
-    }
 
 
 @register_stage
@@ -72,7 +50,7 @@ class ImageClassifierStage(Stage):
         if "classifier" in parts:
             head.load_state_dict(parts["classifier"])
         module = ImageClassifier(encoder, head, dm.num_classes, p.lr, p.lr_decay_every, p.lr_decay, p.weight_decay)
-        metrics = train_and_test(ctx, module, dm, p)
+        metrics = fit_and_test_images(ctx, module, dm, p)
         if ctx.is_rank_zero:
             save_parts(ctx.work_dir, {**parts, "encoder": encoder, "classifier": head})
         return metrics

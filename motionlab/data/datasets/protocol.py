@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from omegaconf import MISSING, DictConfig
+from omegaconf import MISSING, DictConfig, OmegaConf
 
 from motionlab.config.validate import validate_node
 from motionlab.data.types import DataError
@@ -40,21 +40,17 @@ class VideoProtocolConfig:
     decode_workers: int = 2           # threads that decode the selection once into the clip cache
 
 
-def validated(schema: type, cfg: DictConfig, where: str) -> DictConfig:
-    """``cfg`` checked against ``schema`` (unknown key, wrong type, unset root: a clear error)."""
+def load_config(schema: type, cfg: DictConfig, where: str, expected: str) -> tuple[DictConfig, Path]:
+    """``cfg`` checked against ``schema`` (unknown key or wrong type: a ConfigError naming the
+    valid keys) and the dataset root, or a DataError saying which key to set to what."""
+    if OmegaConf.is_missing(cfg, "root") or not Path(str(cfg.root)).expanduser().is_dir():
+        given = "not set" if OmegaConf.is_missing(cfg, "root") else f"{str(cfg.root)!r} is not a folder"
+        raise DataError(f"{where}.root {given}: point it at your copy of the data ({expected}), "
+                        f"e.g. `{where}.root=/data/...`")
     node = validate_node(schema, cfg, where)
     if node.get("on_bad_video", "skip") not in ("skip", "error"):
         raise DataError(f"{where}.on_bad_video must be 'skip' or 'error', got {node.on_bad_video!r}")
-    return node
-
-
-def require_root(cfg: DictConfig, where: str, expected: str) -> Path:
-    """The dataset root, or a DataError saying which key to set and what it should hold."""
-    root = Path(str(cfg.root)).expanduser()
-    if not root.is_dir():
-        raise DataError(f"{where}.root={str(root)!r} is not a folder; point it at your copy of the data "
-                        f"({expected}), e.g. `{where}.root=/data/...`")
-    return root
+    return node, Path(str(node.root)).expanduser()
 
 
 def key_frame_indices(key_frames: int, interval: int, start: int = 0) -> list[int]:
@@ -122,6 +118,11 @@ def read_lines(path: Path, what: str, fix: str) -> Iterator[tuple[int, list[str]
         fields = line.split()
         if fields:
             yield number, fields
+
+
+def bad_line(path: Path, number: int, expected: str, fields: list[str]) -> DataError:
+    """A DataError for a malformed line: file, line number, the expected form and what was there."""
+    return DataError(f"{path}:{number}: expected {expected}, got {' '.join(fields)!r}")
 
 
 class CaseTolerantTree:

@@ -1,0 +1,51 @@
+# UF-TSN (../shared/papers/002_58104909d332fb15.txt): Tables 1-3 on the motion-only synthetic videos.
+# One sweep (experiments x seeds) feeds all three tables; the shared artifact store means a second
+# target reuses the jobs the first one finished (spatial stream, flow pretraining, TV-L1 flow cache).
+UFTSN_SEEDS ?= 0,1,2
+UFTSN_TABLE1 := uftsn_ours
+UFTSN_TABLE2 := uftsn_ours,uftsn_tvl1,uftsn_dis,uftsn_no_cv_ms,uftsn_no_ms,uftsn_gt
+UFTSN_TABLE3 := uftsn_ours,uftsn_no_ms,uftsn_no_cv_ms
+UFTSN_REPORT := $(PY) -m motionlab.stages.tsn report
+UFTSN_T1_COLS := --column "RGB stream top-1 (%)=spatial/top1" --column "motion stream top-1 (%)=motion/top1" \
+  --column "fusion top-1 (%)=fusion/top1" --column "flow EPE (px)=motion/flow_epe"
+UFTSN_T2_COLS := --column "motion top-1 (%)=motion/top1" --column "fusion top-1 (%)=fusion/top1" \
+  --column "flow EPE (px)=motion/flow_epe"
+UFTSN_T3_COLS := --column "flow params=flow/params" --column "EPE ours (px)=flow/epe" \
+  --column "EPE TV-L1 (px)=flow/epe_tvl1" --column "EPE DIS (px)=flow/epe_dis" \
+  --column "EPE zero flow (px)=flow/epe_zero" --column "EPE after fine-tuning (px)=motion/flow_epe"
+UFTSN_METHODS_T2 := UF-TSN,TV-L1,DIS,without cost volume + multi-scale,without multi-scale,ground-truth flow
+
+# $(1): experiments, $(2): shell variable receiving the sweep dir
+define uftsn_sweep
+	start=$$(date +%s); $(2)=outputs/multirun/uftsn-$$(date +%Y%m%d-%H%M%S); \
+	$(BIN)/motionlab -m experiment=$(1) seed=$(UFTSN_SEEDS) hydra.sweep.dir=$$$(2) trainer.progress_bar=false
+endef
+
+.PHONY: reproduce-uftsn reproduce-uftsn-table1 reproduce-uftsn-table2 reproduce-uftsn-table3 bench-uftsn
+reproduce-uftsn: reproduce-uftsn-table2 reproduce-uftsn-table3  ## UF-TSN Tables 1-3 (synthetic, 3 seeds) -> experiments/uftsn/
+
+reproduce-uftsn-table1: install  ## UF-TSN Table 1: RGB, motion, fusion top-1 -> experiments/uftsn/table1/
+	@$(call uftsn_sweep,$(UFTSN_TABLE1),dir) && \
+	$(UFTSN_REPORT) $$dir --out experiments/uftsn/table1 --command "make $@" --wall-time $$(( $$(date +%s) - start )) \
+	  --title "UF-TSN Table 1 analogue: two streams on motion-only synthetic videos" $(UFTSN_T1_COLS) \
+	  --notes experiments/uftsn/notes_table1.md
+
+reproduce-uftsn-table2: install  ## UF-TSN Tables 1+2: flow sources and ablations -> experiments/uftsn/table{1,2}/
+	@$(call uftsn_sweep,$(UFTSN_TABLE2),dir) && \
+	$(UFTSN_REPORT) $$dir --out experiments/uftsn/table2 --command "make $@" --wall-time $$(( $$(date +%s) - start )) \
+	  --title "UF-TSN Table 2 analogue: flow sources and ablations" $(UFTSN_T2_COLS) \
+	  --methods "$(UFTSN_METHODS_T2)" --notes experiments/uftsn/notes_table2.md && \
+	$(UFTSN_REPORT) $$dir --out experiments/uftsn/table1 --command "make $@" --methods UF-TSN \
+	  --title "UF-TSN Table 1 analogue: two streams on motion-only synthetic videos" $(UFTSN_T1_COLS) \
+	  --notes experiments/uftsn/notes_table1.md
+
+reproduce-uftsn-table3: install  ## UF-TSN Table 3: params, frames/s vs TV-L1 (bench) + EPE -> experiments/uftsn/table3/
+	@$(call uftsn_sweep,$(UFTSN_TABLE3),dir) && \
+	$(UFTSN_REPORT) $$dir --out experiments/uftsn/table3 --command "make $@" --wall-time $$(( $$(date +%s) - start )) \
+	  --title "UF-TSN Table 3 analogue (flow quality): EPE on synthetic ground truth, ours vs TV-L1 vs DIS" \
+	  $(UFTSN_T3_COLS) --methods "UF-TSN,without multi-scale,without cost volume + multi-scale" \
+	  --notes experiments/uftsn/notes_table3.md
+	$(PY) -m motionlab.bench.uftsn --out experiments/uftsn/table3/speed
+
+bench-uftsn: install  ## UF-TSN speed only: PWC-lite vs TV-L1 at 256x340 -> experiments/benchmarks/uftsn/
+	$(PY) -m motionlab.bench.uftsn --out experiments/benchmarks/uftsn

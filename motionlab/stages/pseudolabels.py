@@ -1,0 +1,228 @@
+"""Stage ``pseudolabels``: pseudo motion labels of unlabeled clips (Zhang et al., Supplementary 1).
+
+Flow between consecutive key frames (any registered backend; TV-L1 by default, standing in for
+Ce Liu's Coarse2Fine) -> a global OTSU threshold on the flow magnitudes -> a 128-word K-means
+codebook of the (dx, dy) entries above it -> VLAD of every flow map (256-d) -> per clip the key
+frames' VLADs concatenated -> K-means with K=16 over clips -> one label per clip.
+
+Flow goes through the store's flow cache (float16, keyed by backend config and ``data.video``),
+so a killed run resumes at the first clip without flow, and other stages and seeds share it.
+``shard="I/N"`` only fills the cache with shard I's clips and leaves a marker; the run without a
+shard then needs every marker of some N (it names the missing shards otherwise).
+
+Artifacts: ``labels.npy`` (int64 per source clip, -1 = skipped), ``codebook.npy`` [128, 2],
+``vlad.npy`` [used clips, pairs, 256], ``clip_indices.npy`` (source index of each vlad row),
+``manifest.json`` (clips used and skipped with reasons, backend and params, timings, NMI/ARI and
+EPE where the source has true labels / flow).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from omegaconf import OmegaConf
+
+from motionlab.config.validate import ConfigError
+from motionlab.data.sources import build_video_source
+from motionlab.data.types import DataError
+from motionlab.flow.base import build_flow
+from motionlab.flow.cache import FlowCache, cache_key, size_ratio
+from motionlab.pipeline import Stage, StageContext, atomic_save_npy, atomic_write_text, register_stage
+from motionlab.pseudolabel.cluster import clip_features, cluster_clips, clustering_scores
+from motionlab.pseudolabel.kmeans import kmeans, use_gpu
+from motionlab.pseudolabel.otsu import MagnitudeHistogram
+from motionlab.pseudolabel.passes import ClipPool, ClipRecord, PassConfig, flow_task, sample_task, vlad_task
+from motionlab.pseudolabel.shards import missing_shards, parse_shard, shard_indices, write_marker
+from motionlab.pseudolabel.vlad import NORMALIZATIONS
+from motionlab.training import cache_dir, plain
+
+
+@dataclass
+class PseudoLabelsParams:
+    backend: str = "tvl1"  # any registered flow backend (motionlab-flow --list)
+    backend_params: dict[str, Any] = field(default_factory=dict)
+    split: str = "train"
+    otsu_bin_width: float = 0.01  # px; histogram bins of the global OTSU threshold
+    otsu_max_magnitude: float = 512.0  # px; larger magnitudes share the last bin
+    codebook_size: int = 128  # paper: 128 words
+    codebook_sample: int = 262144  # entries above the threshold sampled for the codebook K-means
+    codebook_iters: int = 25
+    vlad_normalization: str = "power_l2"  # see motionlab/pseudolabel/vlad.py
+    clusters: int = 16  # paper: K = 16
+    cluster_iters: int = 50
+    cluster_restarts: int = 10
+    seed: int = 0  # both K-means and the codebook sample (the run seed does not change labels)
+    workers: int = 2  # flow processes; 0 = in this process
+    shard: str = ""  # "I/N": only compute shard I of N into the flow cache, then stop
+
+
+def _check(p: Any) -> None:
+    if p.vlad_normalization not in NORMALIZATIONS:
+        raise ConfigError(f"pseudolabels.vlad_normalization: {p.vlad_normalization!r}; valid: {list(NORMALIZATIONS)}")
+    if p.workers < 0 or p.codebook_size < 1 or p.clusters < 2 or p.codebook_sample < p.codebook_size:
+        raise ConfigError("pseudolabels: need workers >= 0, codebook_size >= 1, clusters >= 2 and "
+                          f"codebook_sample >= codebook_size; got {p.workers}, {p.codebook_size}, {p.clusters}, "
+                          f"{p.codebook_sample}")
+
+
+def _collect(records: Iterable[ClipRecord], histogram: MagnitudeHistogram) -> list[ClipRecord]:
+    """Take the flow pass's records as they stream in: add each usable clip's magnitude counts to
+    the global histogram and drop them (memory stays flat in the clip count). All used clips need
+    the same number of pairs (the clip feature concatenates them): the first usable clip sets it."""
+    out, pairs = [], 0
+    for r in records:
+        usable = not r.skip and not r.missing
+        pairs = pairs or (r.pairs if usable else 0)
+        if usable and r.pairs != pairs:
+            r.skip = f"has {r.pairs} key-frame pairs, the clips before it have {pairs}"
+        elif usable:
+            histogram.add_counts(r.counts)
+        r.counts = np.zeros(0, np.int64)
+        out.append(r)
+    return out
+
+
+def _split(records: list[ClipRecord]) -> tuple[list[ClipRecord], list[dict[str, Any]]]:
+    """Usable clips, and skip records (index, id, reason) for the others."""
+    used = [r for r in records if not r.skip]
+    skipped = [{"index": r.index, "video_id": r.video_id, "reason": r.skip} for r in records if r.skip]
+    return used, skipped
+
+
+def _mean_epe(records: list[ClipRecord]) -> float | None:
+    """EPE over all pixels of all pairs (clips weighted by their pixel count)."""
+    scored = [r for r in records if r.epe is not None]
+    if not scored:
+        return None
+    weights = np.array([r.pairs * r.shape[0] * r.shape[1] for r in scored], np.float64)
+    return float(np.dot([r.epe for r in scored], weights) / weights.sum())
+
+
+@register_stage
+class PseudoLabelsStage(Stage):
+    kind = "pseudolabels"
+    Params = PseudoLabelsParams
+    uses = ("data.video",)
+    seeded = False
+
+    def run(self, ctx: StageContext) -> dict[str, Any]:
+        p = ctx.params
+        _check(p)
+        shard = parse_shard(p.shard)
+        timings: dict[str, float] = {}
+        start = time.perf_counter()
+        backend_params = plain(p.backend_params) or {}
+        estimator = build_flow(p.backend, **backend_params)  # a bad name or param fails here, before work
+        cache = FlowCache(cache_dir(ctx.cfg) / "flow", cache_key(estimator.config_hash(), plain(ctx.cfg.data.video)))
+        strict = False
+        if shard is None:
+            strict, absent = missing_shards(cache.dir)
+            if absent:
+                raise DataError(f"{cache.dir / 'shards'}: flow shard(s) {absent} missing; run this stage with "
+                                f"shard=I/N for each of them, or delete that folder to compute their flow here")
+        source = build_video_source(ctx.cfg.data.video, p.split, cache_dir(ctx.cfg))
+        timings["source_s"] = time.perf_counter() - start
+        config = PassConfig(p.backend, backend_params, str(cache.dir.parent), cache.key, p.otsu_bin_width,
+                            p.otsu_max_magnitude, compute_missing=not strict)
+        progress = bool(OmegaConf.select(ctx.cfg, "trainer.progress_bar", default=True))
+        info = {"backend": p.backend, "backend_params": estimator.params_dict(), "estimator": repr(estimator),
+                "estimator_hash": estimator.config_hash(), "flow_cache": str(cache.dir), "split": p.split,
+                "source_skipped": getattr(source, "skip_records", list)()}
+
+        with ClipPool(p.workers, source, config, progress) as pool:
+            tick = time.perf_counter()
+            histogram = MagnitudeHistogram(p.otsu_bin_width, p.otsu_max_magnitude)
+            records = _collect(pool.map(flow_task, shard_indices(len(source), shard), f"flow ({p.backend})"),
+                               histogram)
+            timings["flow_pass_s"] = time.perf_counter() - tick
+            timings["read_s_sum"] = sum(r.read_s for r in records)
+            timings["flow_s_sum"] = sum(r.flow_s for r in records if not r.cached)
+            missing = [r.video_id for r in records if r.missing]
+            if missing:
+                raise DataError(f"{cache.dir}: every shard marker is there but {len(missing)} clip(s) have no "
+                                f"cached flow, e.g. {missing[:10]}; rerun their shards or delete "
+                                f"{cache.dir / 'shards'} to compute them here")
+            used, skipped = _split(records)
+            info.update(flow_computed=sum(not r.cached for r in used), flow_cached=sum(r.cached for r in used))
+            if used:
+                flow_shape = (used[0].pairs, 2, *used[0].shape)
+                cache.write_info({k: info[k] for k in ("backend", "backend_params", "estimator_hash")} | {
+                    "frames": plain(ctx.cfg.data.video), "size_ratio_vs_float32": size_ratio(flow_shape)})
+            epe = _mean_epe(used)
+            if shard is not None:
+                return self._finish_shard(ctx, cache, shard, used, skipped, info, timings, start)
+            if len(used) < p.clusters:
+                raise DataError(f"only {len(used)} usable clips for K={p.clusters} clusters "
+                                f"({len(skipped)} skipped; reasons in the log)")
+
+            threshold = histogram.threshold()
+            above = histogram.count_at_least(threshold)
+            rate = min(1.0, p.codebook_sample / max(above, 1))
+            tick = time.perf_counter()
+            ids = [r.video_id for r in used]
+            sample = np.concatenate(list(pool.map(sample_task, [(v, threshold, rate, p.seed) for v in ids],
+                                                  "codebook sample")))
+            timings["sample_s"] = time.perf_counter() - tick
+            if len(sample) < p.codebook_size:
+                raise DataError(f"only {len(sample)} flow entries above the OTSU threshold {threshold:.3f} px "
+                                f"for a {p.codebook_size}-word codebook; is the flow (backend {p.backend}) all zero?")
+            tick = time.perf_counter()
+            codebook = kmeans(sample, p.codebook_size, p.seed, niter=p.codebook_iters)
+            timings["codebook_s"] = time.perf_counter() - tick
+            tick = time.perf_counter()
+            vlads = np.stack(list(pool.map(vlad_task, [(v, codebook.centroids, threshold, p.vlad_normalization)
+                                                       for v in ids], "VLAD")))
+            timings["vlad_s"] = time.perf_counter() - tick
+
+        tick = time.perf_counter()
+        clusters = cluster_clips(clip_features(vlads), p.clusters, p.seed, p.cluster_iters, p.cluster_restarts)
+        timings["cluster_s"] = time.perf_counter() - tick
+        true = np.array([r.label for r in used], np.int64)
+        scores = clustering_scores(true, clusters.labels)
+        labels = np.full(len(source), -1, np.int64)
+        indices = np.array([r.index for r in used], np.int64)
+        labels[indices] = clusters.labels
+        atomic_save_npy(ctx.work_dir / "labels.npy", labels)
+        atomic_save_npy(ctx.work_dir / "codebook.npy", codebook.centroids)
+        atomic_save_npy(ctx.work_dir / "vlad.npy", vlads)
+        atomic_save_npy(ctx.work_dir / "clip_indices.npy", indices)
+        timings["total_s"] = time.perf_counter() - start
+        metrics = {
+            **scores, "epe": epe, "otsu_threshold": threshold, "clips_used": len(used),
+            "clips_skipped": len(skipped) + len(info["source_skipped"]), "flow_computed": info["flow_computed"],
+            "flow_cached": info["flow_cached"], "cluster_sizes_max": int(np.bincount(clusters.labels).max()),
+            "flow_pass_s": timings["flow_pass_s"], "total_s": timings["total_s"],
+        }
+        manifest = {
+            **info, "params": plain(p), "metrics": metrics, "timings": timings, "faiss_gpu": use_gpu(),
+            "otsu": {"threshold": threshold, "entries": histogram.total, "entries_above": above,
+                     "bin_width": p.otsu_bin_width},
+            "codebook": {"sample_rate": rate, "sample_entries": int(len(sample)), "inertia": codebook.inertia},
+            "clusters": {"k": p.clusters, "inertia": clusters.inertia,
+                         "sizes": np.bincount(clusters.labels, minlength=p.clusters).tolist()},
+            "used": [{"index": r.index, "video_id": r.video_id, "label": r.label, "pseudo_label": int(lab),
+                      "cached": r.cached, "epe": r.epe} for r, lab in zip(used, clusters.labels, strict=True)],
+            "skipped": skipped,
+        }
+        atomic_write_text(ctx.work_dir / "manifest.json", json.dumps(manifest, indent=1, default=float))
+        return metrics
+
+    @staticmethod
+    def _finish_shard(ctx: StageContext, cache: FlowCache, shard: tuple[int, int], used: list[ClipRecord],
+                      skipped: list[dict[str, Any]], info: dict[str, Any], timings: dict[str, float],
+                      start: float) -> dict[str, Any]:
+        """A shard run ends after its flow: marker in the shared cache, manifest here."""
+        timings["total_s"] = time.perf_counter() - start
+        summary = {**info, "clips": [r.video_id for r in used], "skipped": skipped, "timings": timings}
+        marker = write_marker(cache.dir, shard, summary)
+        atomic_write_text(Path(ctx.work_dir) / "manifest.json",
+                          json.dumps({**summary, "marker": str(marker)}, indent=1, default=float))
+        return {"shard": f"{shard[0]}/{shard[1]}", "clips_used": len(used), "clips_skipped": len(skipped),
+                "flow_computed": info["flow_computed"], "flow_cached": info["flow_cached"],
+                "total_s": timings["total_s"]}

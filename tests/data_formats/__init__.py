@@ -1,0 +1,1 @@
+"""Dataset-format tests (a package, so its conftest and helpers never clash with other test folders')."""

@@ -1,0 +1,93 @@
+"""UF-TSN stages: a smoke run of every experiment config, fusion and report on known numbers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from motionlab.pipeline import StageContext
+from motionlab.stages.tsn import (
+    LABELS,
+    SCORES,
+    TSNFusionStage,
+    gather_snippets,
+    report,
+    sample_snippets,
+)
+from motionlab.task import train
+
+EXPERIMENTS = sorted(p.stem for p in (Path(__file__).parents[2] / "conf" / "experiment").glob("uftsn_*.yaml"))
+
+
+@pytest.fixture(scope="module")
+def shared_out(tmp_path_factory) -> Path:
+    """One output root for all smoke runs: they share the spatial stream and the flow caches, as the
+    jobs of a real sweep do."""
+    return tmp_path_factory.mktemp("uftsn")
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_experiment_smoke_run(experiment, shared_out):
+    from conftest import make_cfg
+
+    cfg = make_cfg(shared_out, f"experiment={experiment}")
+    summary = train(cfg, shared_out / "runs" / experiment)
+    m = summary["metrics"]
+    assert summary["report_metric"] == "fusion/top1"
+    for key in ("spatial/top1", "motion/top1", "fusion/top1"):
+        assert 0.0 <= m[key] <= 100.0
+    assert m["motion/flow_epe"] >= 0
+    if "flow/epe" in m:
+        assert {"flow/epe_tvl1", "flow/epe_dis", "flow/epe_zero"} <= set(m)
+        store = Path(cfg.paths.store_dir) / "flow_pretrain"
+        assert list(store.glob("*/figures/*.png")) and list(store.glob("*/flow_net.pt"))
+    if experiment == "uftsn_gt":
+        assert m["motion/flow_epe"] == 0.0
+
+
+def test_fusion_averages_stream_probabilities(tmp_path):
+    labels = np.array([0, 1, 1])
+    spatial = np.array([[0.6, 0.4], [0.6, 0.4], [0.2, 0.8]])
+    motion = np.array([[0.3, 0.7], [0.1, 0.9], [0.3, 0.7]])
+    inputs = {}
+    for name, scores in (("spatial", spatial), ("motion", motion)):
+        inputs[name] = tmp_path / name
+        inputs[name].mkdir()
+        np.save(inputs[name] / SCORES, scores)
+        np.save(inputs[name] / LABELS, labels)
+    work = tmp_path / "fusion"
+    work.mkdir()
+    ctx = StageContext("fusion", None, None, inputs, work, tmp_path)
+    metrics = TSNFusionStage().run(ctx)
+    # fused: [0.45, 0.55], [0.35, 0.65], [0.25, 0.75] -> all class 1; spatial: 0, 0, 1; motion: 1, 1, 1
+    assert metrics["top1"] == pytest.approx(200 / 3)
+    assert metrics["spatial_top1"] == pytest.approx(200 / 3)
+    assert metrics["motion_top1"] == pytest.approx(200 / 3)
+    assert np.allclose(np.load(work / SCORES), (spatial + motion) / 2)
+
+
+def test_snippet_sampling_and_gather():
+    torch.manual_seed(0)
+    index = sample_snippets(batch_size=2, length=11, num_segments=3, snippet_len=5)
+    assert index.shape == (2, 3, 5)
+    assert torch.all(index[..., 1:] - index[..., :-1] == 1) and index.max() <= 10
+    items = torch.arange(2 * 11).view(2, 11, 1).float()
+    out = gather_snippets(items, index)
+    assert out.shape == (2, 3, 5, 1)
+    assert torch.equal(out[1, :, :, 0], index[1].float() + 11)
+
+
+def test_report_mean_std_over_seeds(tmp_path):
+    for method, seed, value in (("A", 0, 50.0), ("A", 1, 70.0), ("B", 0, 10.0)):
+        run = tmp_path / "sweep" / method / f"seed{seed}"
+        run.mkdir(parents=True)
+        (run / "metrics.json").write_text(json.dumps(
+            {"method": method, "seed": seed, "metrics": {"motion/top1": value}}))
+    path = report([tmp_path / "sweep"], tmp_path / "out", "T", [("motion", "motion/top1")], "cmd", ["B", "A"])
+    text = path.read_text()
+    assert "| B | 10.00 ± 0.00 | 1 |" in text and "| A | 60.00 ± 14.14 | 2 |" in text
+    assert (tmp_path / "out" / "results.csv").read_text().splitlines()[0] == "method,motion,seeds"
