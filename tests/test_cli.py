@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import run_cli
+from helpers import run_cli
 from motionlab.config.preflight import _first_values, compose_config, explain
 
 

@@ -9,7 +9,7 @@ import pytest
 import wandb
 from omegaconf import open_dict
 
-from conftest import run_cli
+from helpers import run_cli
 from motionlab.task import train
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf, open_dict
 
-from conftest import REPO, run_cli
+from helpers import REPO, run_cli
 from motionlab.pipeline import STAGES, Stage, atomic_write_text, plan_pipeline, register_stage, run_pipeline
 
 

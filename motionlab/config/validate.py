@@ -23,6 +23,8 @@ def validate_node(schema: type, node: Any, where: str) -> DictConfig:
     """Merge ``node`` onto the dataclass ``schema``: unknown keys and wrongly typed values raise a
     ConfigError that names ``where``, the bad key and the valid ones."""
     base = OmegaConf.structured(schema)
+    if OmegaConf.is_config(node):  # resolve interpolations (``${schedule.lr}``) against the full config
+        node = OmegaConf.to_container(node, resolve=True)
     try:
         merged = OmegaConf.merge(base, node)
     except ConfigKeyError as err:

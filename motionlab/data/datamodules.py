@@ -94,10 +94,11 @@ class _Base(pl.LightningDataModule):
         world = self.trainer.world_size if self.trainer is not None else 1
         return max(1, batch_size // world)
 
-    def _loader(self, dataset: Dataset, batch_size: int, shuffle: bool) -> DataLoader:
+    def _loader(self, dataset: Dataset, batch_size: int, shuffle: bool, drop_last: bool = False) -> DataLoader:
         sampler = EpochSeededSampler(len(dataset), self.seed) if shuffle else None
-        return DataLoader(dataset, batch_size=self.per_device(batch_size), sampler=sampler,
-                          num_workers=self.num_workers, persistent_workers=self.num_workers > 0)
+        size = self.per_device(batch_size)
+        return DataLoader(dataset, batch_size=size, sampler=sampler, num_workers=self.num_workers,
+                          persistent_workers=self.num_workers > 0, drop_last=drop_last and len(dataset) >= size)
 
 
 class ImageDataModule(_Base):
@@ -156,7 +157,8 @@ class VideoClipDataModule(_Base):
                 self.sets[split] = VideoClipDataset(source, self.extras if split == "train" else None)
 
     def train_dataloader(self) -> DataLoader:
-        return self._loader(self.sets["train"], self.batch_size, shuffle=True)
+        # full batches only: the smoothness losses contrast each clip with another video's
+        return self._loader(self.sets["train"], self.batch_size, shuffle=True, drop_last=True)
 
     def test_dataloader(self) -> DataLoader:
         return self._loader(self.sets["test"], self.eval_batch_size, shuffle=False)

@@ -66,7 +66,7 @@ FAMILIES: dict[str, Family] = {
 }
 
 SPRITE = 48  # sprite canvas (pixels); drawn at 2x the on-screen size for anti-aliasing
-SPRITE_SCALE = 0.5
+SPRITE_SCALE = 0.7
 
 
 # ---------------------------------------------------------------------------------- rendering

@@ -15,6 +15,7 @@ pair head's hidden features instead.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 from torchvision.models.video.resnet import BasicBlock, Conv2Plus1D, Conv3DSimple
 
-from motionlab.models.cost_volume import CostVolume
+from motionlab.models.cost_volume import CostVolume, displacements
 from motionlab.models.upsample import build_upsampler
 
 ARCHS = ("r2plus1d_18", "r3d_18")
@@ -108,48 +109,73 @@ class LowResMotionDecoder(nn.Module):
     """U-Net decoder from the deepest stage up to ``flow_stride``, then the temporal-pair head. Returns
     flows ``[B,2,T-1,h,w]`` (pixels of the low resolution) and the head's hidden features.
 
-    ``correlation_radius`` > 0 (our addition, off in the paper-faithful config) also feeds the pair
-    head the local correlation between the encoder features of frames t and t+1 at the flow stride
-    (the shared cost-volume module): an explicit matching cue that a small network trained for a
-    few hundred steps does not discover on its own."""
+    ``correlation_radius`` > 0 (our addition; 0 is the abstract's plain decoder) adds an explicit
+    matching cue: the local correlation (the shared cost-volume module) between the encoder
+    features of frames t and t+1 at ``correlation_stride``, its soft-argmax displacement as the
+    initial flow, and the correlation itself as input to the head, which predicts the residual.
+    Without it the network needs far more steps than a CPU budget gives to find motion at all."""
 
     def __init__(self, widths: Sequence[int], strides: Sequence[int], flow_stride: int, width: int,
-                 correlation_radius: int = 0) -> None:
+                 correlation_radius: int = 0, correlation_stride: int = 2) -> None:
         super().__init__()
+        strides = list(strides)
         if flow_stride not in strides:
-            raise ValueError(f"flow_stride {flow_stride} must be one of the encoder's strides {list(strides)}")
-        self.start = len(strides) - 1
-        self.stop = list(strides).index(flow_stride)
-        skips = range(self.start - 1, self.stop - 1, -1)
+            raise ValueError(f"flow_stride {flow_stride} must be one of the encoder strides {strides}")
+        self.start, self.stop = len(strides) - 1, strides.index(flow_stride)
         self.entry = _conv3d(widths[-1], width)
-        self.fuse = nn.ModuleList(_conv3d(width + widths[i], width) for i in skips)
+        self.fuse = nn.ModuleList(_conv3d(width + widths[i], width) for i in self._skips())
         self.pair = nn.Sequential(nn.Conv3d(width, width, (2, 3, 3), padding=(0, 1, 1)), nn.ReLU(inplace=True))
-        self.correlation = CostVolume(correlation_radius) if correlation_radius > 0 else None
-        cost_channels = self.correlation.out_channels if self.correlation is not None else 0
-        self.refine = nn.Sequential(nn.Conv3d(width + cost_channels, width, (1, 3, 3), padding=(0, 1, 1)),
-                                    nn.ReLU(inplace=True))
+        extra = 0
+        self.correlation = None
+        if correlation_radius > 0:
+            if correlation_stride not in strides or correlation_stride > flow_stride:
+                raise ValueError(f"correlation_stride {correlation_stride} must be an encoder stride in {strides} "
+                                 f"no larger than flow_stride {flow_stride}")
+            self.correlation = CostVolume(correlation_radius)
+            self.corr_level = strides.index(correlation_stride)
+            self.corr_pool = flow_stride // correlation_stride
+            offsets = torch.tensor(displacements(correlation_radius), dtype=torch.float32).flip(1)  # (dx, dy)
+            self.register_buffer("offsets", offsets, persistent=False)
+            self.log_beta = nn.Parameter(torch.tensor(math.log(10.0)))  # softmax sharpness of the soft-argmax
+            extra = self.correlation.out_channels + 2
+        self.refine = nn.Sequential(nn.Conv3d(width + extra, width, (1, 3, 3), padding=(0, 1, 1)), nn.ReLU(inplace=True))
         self.flow = nn.Conv3d(width, 2, (1, 3, 3), padding=(0, 1, 1))
         self.feature_channels = width
 
-    def _cost(self, feat: torch.Tensor) -> torch.Tensor:
-        """``[B,C,T,h,w]`` -> correlation of consecutive frames ``[B,(2r+1)^2,T-1,h,w]``."""
+    def _skips(self) -> range:
+        return range(self.start - 1, self.stop - 1, -1)
+
+    def _match(self, feat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Encoder features ``[B,C,T,H',W']`` -> (correlation, soft-argmax flow in flow-stride pixels),
+        both pooled to the flow stride, ``[B,K,T-1,h,w]`` and ``[B,2,T-1,h,w]``."""
         b, c, t, h, w = feat.shape
         first = feat[:, :, :-1].transpose(1, 2).reshape(b * (t - 1), c, h, w)
         second = feat[:, :, 1:].transpose(1, 2).reshape(b * (t - 1), c, h, w)
         cost = self.correlation(first, second)
-        return cost.view(b, t - 1, -1, h, w).transpose(1, 2)
+        prob = (self.log_beta.exp() * cost).softmax(1)
+        flow = torch.einsum("bkhw,kc->bchw", prob, self.offsets)
+        if self.corr_pool > 1:
+            cost = F.avg_pool2d(cost, self.corr_pool)
+            flow = F.avg_pool2d(flow, self.corr_pool) / self.corr_pool
+
+        def to_clip(x: torch.Tensor) -> torch.Tensor:
+            return x.view(b, t - 1, *x.shape[1:]).transpose(1, 2)
+
+        return to_clip(cost), to_clip(flow)
 
     def forward(self, feats: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         x = self.entry(feats[self.start])
-        for fuse, i in zip(self.fuse, range(self.start - 1, self.stop - 1, -1), strict=True):
+        for fuse, i in zip(self.fuse, self._skips(), strict=True):
             skip = feats[i]
             x = F.interpolate(x, size=skip.shape[-3:], mode="trilinear", align_corners=False)
             x = fuse(torch.cat([x, skip], 1))
         hidden = self.pair(x)
-        if self.correlation is not None:
-            hidden = torch.cat([hidden, self._cost(feats[self.stop])], 1)
-        hidden = self.refine(hidden)
-        return self.flow(hidden), hidden
+        if self.correlation is None:
+            hidden = self.refine(hidden)
+            return self.flow(hidden), hidden
+        cost, initial = self._match(feats[self.corr_level])
+        hidden = self.refine(torch.cat([hidden, cost, initial], 1))
+        return initial + self.flow(hidden), hidden
 
 
 class ContextEncoder(nn.Module):
@@ -191,11 +217,12 @@ class MotionNet(nn.Module):
     def __init__(self, arch: str = "r2plus1d_18", widths: Sequence[int] = TORCHVISION_WIDTHS,
                  blocks_per_stage: int = 2, flow_stride: int = 4, decoder_width: int = 64,
                  upsampler: str = "cgmu", context_channels: int = 16, context_depth: int = 3,
-                 upsampler_options: dict | None = None, correlation_radius: int = 0) -> None:
+                 upsampler_options: dict | None = None, correlation_radius: int = 0,
+                 correlation_stride: int = 2) -> None:
         super().__init__()
         self.encoder = VideoEncoder(arch, widths, blocks_per_stage)
         self.decoder = LowResMotionDecoder(widths, self.encoder.strides, flow_stride, decoder_width,
-                                           correlation_radius)
+                                           correlation_radius, correlation_stride)
         self.upsample = build_upsampler(upsampler, flow_stride, feature_channels=decoder_width,
                                         context_channels=context_channels, **(upsampler_options or {}))
         self.context = ContextEncoder(context_channels, context_depth) if self.upsample.needs_context else None

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ import pytorch_lightning as pl
 import torch
 import torch.nn.functional as F
 from omegaconf import DictConfig, OmegaConf
-from torch.utils.data import DataLoader, Dataset, TensorDataset
+from torch.utils.data import DataLoader, Dataset
 
 from motionlab.data.datamodules import EpochSeededSampler, VideoClipDataModule
 from motionlab.data.transforms import normalize
@@ -38,7 +37,7 @@ from motionlab.models.motion_decoder import MotionMapEncoder, MotionNet
 from motionlab.models.parts import load_parts, save_parts
 from motionlab.models.upsample import build_upsampler
 from motionlab.pipeline import Stage, StageContext, register_stage
-from motionlab.training import build_trainer, cache_dir, fit_resumable, plain, seed_stage
+from motionlab.training import build_trainer, cache_dir, fit_resumable, seed_stage
 
 
 # ------------------------------------------------------------------------------------ metrics
