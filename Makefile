@@ -6,13 +6,14 @@ STAMP := .venv/.installed-$(shell sha1sum pyproject.toml 2>/dev/null | cut -c1-1
 
 SYNTHETIC_SETTINGS := synthetic_a_to_voc,synthetic_a_to_s40,synthetic_b_to_voc,synthetic_b_to_s40
 SEEDS := 0,1,2
-MAIN_EXPERIMENTS := unreg
+COMMA := ,
+MAIN_EXPERIMENTS := unreg$(COMMA)zhang_ours
 # A multirun of $(1) (experiments), then its table into experiments/$(2)/ ($(3): extra overrides).
 define multirun_report
 	@start=$$(date +%s); dir=outputs/multirun/$(2)-$$(date +%Y%m%d-%H%M%S); \
 	$(BIN)/motionlab -m experiment=$(1) $(3) hydra.sweep.dir=$$dir trainer.progress_bar=false \
 	  && $(BIN)/motionlab-report $$dir --out experiments/$(2) --title "$(4)" --command "make $@" \
-	     --methods $(1) --wall-time $$(( $$(date +%s) - start )) $(5)
+	     --wall-time $$(( $$(date +%s) - start )) $(5)
 endef
 
 .PHONY: help install test test-all reproduce bench lint synthetic-figure

@@ -28,3 +28,18 @@ def test_table_from_a_multirun_dir(tmp_path, capsys):
     assert csv[0] == "method,setting,mean,std,n,values"
     assert csv[1].startswith("unreg,s1,20.0,10.0,3,")
     assert "unreg" in capsys.readouterr().out
+
+
+def test_columns_from_a_config_key_and_a_plot(tmp_path):
+    for shots in (5, 10):
+        for seed in (0, 1):
+            _job(tmp_path / "mr", "ours", "s1", seed, 10.0 * shots + seed)
+            d = tmp_path / "mr" / "ours" / "s1" / f"seed{seed}"
+            (d / ".hydra").mkdir()
+            (d / ".hydra" / "config.yaml").write_text(f"data:\n  image:\n    shots_per_class: {shots}\n")
+            d.rename(d.with_name(f"seed{seed}_shots{shots}"))
+    main([str(tmp_path / "mr"), "--out", str(tmp_path / "exp"), "--column", "data.image.shots_per_class", "--plot"])
+    md = (tmp_path / "exp" / "results.md").read_text()
+    assert "| method | shots_per_class=5 | shots_per_class=10 |" in md
+    assert "| ours | 50.50 ± 0.71 (n=2) | 100.50 ± 0.71 (n=2) |" in md
+    assert (tmp_path / "exp" / "results.png").stat().st_size > 0

@@ -13,21 +13,67 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+from omegaconf import OmegaConf
+
 from motionlab.eval.results import markdown_table, write_results
 
 
-def collect(root: Path) -> list[dict]:
-    """Every job's ``metrics.json`` below ``root`` (one per finished job)."""
-    runs = [json.loads(p.read_text()) for p in sorted(Path(root).rglob("metrics.json"))]
+def collect(root: Path, column: str | None = None) -> list[dict]:
+    """Every job's ``metrics.json`` below ``root`` (one per finished job). With ``column`` (a config
+    key such as ``data.image.shots_per_class``) the table's columns are that key's values, read from
+    the job's ``.hydra/config.yaml``, instead of the settings."""
+    runs = []
+    for path in sorted(Path(root).rglob("metrics.json")):
+        run = json.loads(path.read_text())
+        if column:
+            cfg = OmegaConf.load(path.parent / ".hydra" / "config.yaml")
+            run["setting"] = f"{column.rsplit('.', 1)[-1]}={OmegaConf.select(cfg, column)}"
+        runs.append(run)
     if not runs:
         raise FileNotFoundError(f"no metrics.json under {root}: did the multirun finish any job?")
     return runs
+
+
+def plot_columns(runs: list[dict], methods: list[str], out: Path, xlabel: str) -> Path:
+    """Mean ± std over seeds per method against the numeric column (Zhang et al. Figure 4)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    for m in methods:
+        by_x: dict[float, list[float]] = defaultdict(list)
+        for r in runs:
+            if r["method"] == m:
+                by_x[float(r["setting"].split("=", 1)[1])].append(float(r["value"]))
+        xs = sorted(by_x)
+        means = [statistics.mean(by_x[x]) for x in xs]
+        stds = [statistics.stdev(by_x[x]) if len(by_x[x]) > 1 else 0.0 for x in xs]
+        ax.errorbar(xs, means, yerr=stds, marker="o", capsize=3, label=m)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("test accuracy (%)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return out
 
 
 def mean_std(values: list[float]) -> str:
     if len(values) == 1:
         return f"{values[0]:.2f} (n=1)"
     return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f} (n={len(values)})"
+
+
+def _natural(text: str) -> tuple:
+    """Sort "shots_per_class=10" after "shots_per_class=5"."""
+    head, _, tail = text.partition("=")
+    try:
+        return (head, float(tail), "")
+    except ValueError:
+        return (head, float("inf"), text)
 
 
 def table(runs: list[dict], methods: list[str] | None = None, settings: list[str] | None = None
@@ -37,7 +83,7 @@ def table(runs: list[dict], methods: list[str] | None = None, settings: list[str
     for r in runs:
         values[(r["method"], r["setting"])][int(r["seed"])] = float(r["value"])
     methods = methods or list(dict.fromkeys(r["method"] for r in runs))
-    settings = settings or sorted({r["setting"] for r in runs})
+    settings = settings or sorted({r["setting"] for r in runs}, key=_natural)
     header = ["method", *settings]
     md_rows, csv_rows = [], []
     for m in methods:
@@ -64,8 +110,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--wall-time", type=float, default=None, help="seconds the runs took")
     ap.add_argument("--methods", default=None, help="comma-separated row order")
     ap.add_argument("--notes", type=Path, default=None, help="markdown appended under the table")
+    ap.add_argument("--column", default=None, help="config key whose values are the columns (default: setting)")
+    ap.add_argument("--plot", action="store_true", help="with --column: also save results.png (accuracy vs column)")
     args = ap.parse_args(argv)
-    runs = [r for d in args.multirun_dir for r in collect(d)]
+    runs = [r for d in args.multirun_dir for r in collect(d, args.column)]
     metric = sorted({r["report_metric"] for r in runs})
     header, md_rows, csv_rows = table(runs, args.methods.split(",") if args.methods else None)
     print(f"{args.title} — {', '.join(metric)} (%), mean ± std over seeds\n")
@@ -78,6 +126,9 @@ def main(argv: list[str] | None = None) -> None:
         write_results(args.out, args.title, command, header, md_rows, notes, args.wall_time,
                       csv_header=["method", "setting", "mean", "std", "n", "values"], csv_rows=csv_rows)
         print(f"wrote {args.out / 'results.md'} and results.csv")
+        if args.plot and args.column:
+            methods = args.methods.split(",") if args.methods else list(dict.fromkeys(r["method"] for r in runs))
+            print(f"wrote {plot_columns(runs, methods, args.out / 'results.png', args.column)}")
 
 
 if __name__ == "__main__":

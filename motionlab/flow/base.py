@@ -101,8 +101,12 @@ def register_flow(name: str) -> Callable[[type[FlowEstimator]], type[FlowEstimat
     return wrap
 
 
-def _load_backends() -> None:
+def _load_backends(wanted: str | None = None) -> None:
+    """Import backend modules until ``wanted`` is registered (all of them when None): a worker
+    that needs TV-L1 does not pay for importing torch with the learned backend."""
     for module in _BACKEND_MODULES:
+        if wanted in FLOWS:
+            return
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as err:
@@ -157,8 +161,9 @@ def _coerce(name: str, key: str, value: Any, annotation: Any) -> Any:
 
 def build_params(name: str, params: dict[str, Any]) -> Any:
     """The ``Params`` instance of backend ``name``; unknown names or keys list the valid ones."""
-    _load_backends()
+    _load_backends(name)
     if name not in FLOWS:
+        _load_backends()
         raise KeyError(f"unknown flow backend {name!r}; valid: {sorted(FLOWS)}")
     params_cls = FLOWS[name].Params
     hints = typing.get_type_hints(params_cls)

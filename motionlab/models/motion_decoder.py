@@ -138,7 +138,8 @@ class LowResMotionDecoder(nn.Module):
             self.register_buffer("offsets", offsets, persistent=False)
             self.log_beta = nn.Parameter(torch.tensor(math.log(10.0)))  # softmax sharpness of the soft-argmax
             extra = self.correlation.out_channels + 2
-        self.refine = nn.Sequential(nn.Conv3d(width + extra, width, (1, 3, 3), padding=(0, 1, 1)), nn.ReLU(inplace=True))
+        self.refine = nn.Sequential(nn.Conv3d(width + extra, width, (1, 3, 3), padding=(0, 1, 1)),
+                                    nn.ReLU(inplace=True))
         self.flow = nn.Conv3d(width, 2, (1, 3, 3), padding=(0, 1, 1))
         self.feature_channels = width
 
@@ -188,13 +189,62 @@ class ContextEncoder(nn.Module):
         cin = 3
         for i in range(depth):
             dilation = 2 if i == depth - 1 and depth > 1 else 1
-            layers += [nn.Conv2d(cin, channels, 3, padding=dilation, dilation=dilation), nn.ReLU(inplace=True)]
+            layers += [nn.Conv2d(cin, channels, 3, padding=dilation, dilation=dilation),
+                       nn.ReLU(inplace=True)]
             cin = channels
         self.net = nn.Sequential(*layers)
         self.channels = channels
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         return self.net(image)
+
+
+class UpsamplingHead(nn.Module):
+    """An upsampler (``motionlab.models.upsample``) with the branch it needs: the full-resolution
+    context of the reference frame for CGMU. ``features`` (low-res, for convex) come from outside."""
+
+    def __init__(self, upsampler: str, scale: int, feature_channels: int, context_channels: int = 16,
+                 context_depth: int = 3, upsampler_options: dict | None = None) -> None:
+        super().__init__()
+        self.upsample = build_upsampler(upsampler, scale, feature_channels=feature_channels,
+                                        context_channels=context_channels, **(upsampler_options or {}))
+        self.context = ContextEncoder(context_channels, context_depth) if self.upsample.needs_context else None
+
+    def forward(self, flow_lowres: torch.Tensor, frame: torch.Tensor, features: torch.Tensor | None) -> torch.Tensor:
+        context = self.context(frame) if self.context is not None else None
+        return self.upsample(flow_lowres, context, features)
+
+
+class CellFeatures(nn.Module):
+    """Low-res features for the convex upsampler where no motion decoder exists (the upsampling
+    probe): two 3x3 convs on the area-downsampled frame and the low-res motion."""
+
+    def __init__(self, channels: int, scale: int) -> None:
+        super().__init__()
+        self.scale = scale
+        self.net = nn.Sequential(nn.Conv2d(5, channels, 3, padding=1), nn.ReLU(inplace=True),
+                                 nn.Conv2d(channels, channels, 3, padding=1), nn.ReLU(inplace=True))
+
+    def forward(self, frame: torch.Tensor, flow_lowres: torch.Tensor) -> torch.Tensor:
+        return self.net(torch.cat([F.avg_pool2d(frame, self.scale), flow_lowres], 1))
+
+
+class MotionUpsamplingNet(nn.Module):
+    """The upsampling probe: an UpsamplingHead (plus CellFeatures for convex) applied to *given*
+    low-res motion, so upsamplers are compared on the same low-res input."""
+
+    def __init__(self, upsampler: str, scale: int, context_channels: int = 16, context_depth: int = 3,
+                 feature_channels: int = 32, upsampler_options: dict | None = None) -> None:
+        super().__init__()
+        self.head = UpsamplingHead(upsampler, scale, feature_channels, context_channels, context_depth,
+                                   upsampler_options)
+        self.cells = CellFeatures(feature_channels, scale) if self.head.upsample.needs_features else None
+        self.flow_stride = scale
+
+    def forward(self, frame: torch.Tensor, flow_lowres: torch.Tensor) -> torch.Tensor:
+        """``frame``: normalised reference frames ``[N,3,H,W]``; ``flow_lowres`` ``[N,2,H/s,W/s]``."""
+        features = self.cells(frame, flow_lowres) if self.cells is not None else None
+        return self.head(flow_lowres, frame, features)
 
 
 def _per_pair(x: torch.Tensor) -> torch.Tensor:
@@ -223,9 +273,8 @@ class MotionNet(nn.Module):
         self.encoder = VideoEncoder(arch, widths, blocks_per_stage)
         self.decoder = LowResMotionDecoder(widths, self.encoder.strides, flow_stride, decoder_width,
                                            correlation_radius, correlation_stride)
-        self.upsample = build_upsampler(upsampler, flow_stride, feature_channels=decoder_width,
-                                        context_channels=context_channels, **(upsampler_options or {}))
-        self.context = ContextEncoder(context_channels, context_depth) if self.upsample.needs_context else None
+        self.head = UpsamplingHead(upsampler, flow_stride, decoder_width, context_channels, context_depth,
+                                   upsampler_options)
         self.flow_stride = flow_stride
 
     def forward(self, clip: torch.Tensor) -> MotionOutput:
@@ -234,13 +283,11 @@ class MotionNet(nn.Module):
         b, t, _, h, w = clip.shape
         deepest = self.encoder.strides[-1]
         if h % deepest or w % deepest:
-            raise ValueError(f"frames are {h}x{w}; this encoder needs multiples of {deepest} (resize the data)")
+            raise ValueError(f"frames are {h}x{w}; this encoder needs multiples of {deepest} "
+                             "(set data.video.size)")
         flow_lr, hidden = self.decoder(self.encoder(clip.transpose(1, 2)))
         flow_lr, hidden = _per_pair(flow_lr), _per_pair(hidden)
-        context = None
-        if self.context is not None:
-            context = self.context(clip[:, :-1].flatten(0, 1))
-        flow = self.upsample(flow_lr, context, hidden)
+        flow = self.head(flow_lr, clip[:, :-1].flatten(0, 1), hidden)
         return MotionOutput(flow.view(b, t - 1, 2, h, w), flow_lr.view(b, t - 1, *flow_lr.shape[1:]))
 
 
@@ -252,9 +299,9 @@ class MotionMapEncoder(nn.Module):
         super().__init__()
         layers: list[nn.Module] = []
         cin = in_channels
-        for cout in (width, 2 * width, 4 * width):
-            layers += [nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
-                       nn.MaxPool2d(2)]
+        for i, cout in enumerate((width, 2 * width, 4 * width)):  # the first conv strides: motion maps are smooth
+            layers += [nn.Conv2d(cin, cout, 3, stride=2 if i == 0 else 1, padding=1), nn.BatchNorm2d(cout),
+                       nn.ReLU(inplace=True), nn.MaxPool2d(2)]
             cin = cout
         self.features = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(2), nn.Flatten(),
                                       nn.Linear(4 * cin, feature_dim), nn.ReLU(inplace=True))

@@ -182,6 +182,12 @@ class ContextGuidedUpsampler(FlowUpsampler):
         return neighbourhood_upsample(flow, self.weights(context, flow.shape[-2:]), self.scale)
 
 
+def area_downsample_flow(flow: torch.Tensor, scale: int) -> torch.Tensor:
+    """The ideal low-res motion under the cell geometry: each cell's mean flow, in low-res pixels
+    (divided by ``scale``). Every upsampler here maps a constant field back to itself."""
+    return F.avg_pool2d(flow, scale) / scale if scale > 1 else flow
+
+
 UPSAMPLERS: dict[str, type[FlowUpsampler]] = {
     "bilinear": BilinearUpsampler,
     "convex": ConvexUpsampler,

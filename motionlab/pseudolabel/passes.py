@@ -1,10 +1,10 @@
 """The per-clip passes of the pseudo-label pipeline, run in a process pool with a progress bar.
 
-1. ``flow_pass``: key frames -> flow between consecutive key frames (from the flow cache, or
+1. ``flow_task``: key frames -> flow between consecutive key frames (from the flow cache, or
    computed and cached), its magnitude histogram and its EPE against ground truth where present.
-2. ``sample_pass``: a seeded Bernoulli sample of the entries above the OTSU threshold, for the
+2. ``sample_task``: a seeded Bernoulli sample of the entries above the OTSU threshold, for the
    codebook K-means.
-3. ``vlad_pass``: the VLAD of every flow map of a clip on the codebook.
+3. ``vlad_task``: the VLAD of every flow map of a clip on the codebook.
 
 Each task returns a small record, so memory stays flat in the number of clips: flow lives on disk
 in the cache and one clip at a time in a worker. Every random choice is seeded by (seed, video
@@ -25,14 +25,29 @@ from typing import Any
 import cv2
 import numpy as np
 
-from motionlab.data.types import DataError, VideoSource
+from motionlab.data.types import DataError, VideoSample, VideoSource
 from motionlab.flow.base import build_flow
 from motionlab.flow.cache import FlowCache
 from motionlab.flow.metrics import endpoint_error
 from motionlab.pseudolabel.otsu import MagnitudeHistogram, flow_magnitude
-from motionlab.pseudolabel.vlad import filtered_entries, normalize_vlad, vlad_residuals
+from motionlab.pseudolabel.vlad import encode_flow_map
 
 log = logging.getLogger(__name__)
+
+# Not an estimator: the source's exact flow (synthetic data), for the ceiling of the label pipeline.
+GROUND_TRUTH = "ground_truth"
+
+
+def describe_backend(backend: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Name, full params, and config hash of a flow backend (or of ``ground_truth``); builds the
+    estimator once here, so a bad name or param fails before any work."""
+    if backend == GROUND_TRUTH:
+        if params:
+            raise ValueError(f"backend {GROUND_TRUTH!r} takes no params, got {params}")
+        return {"backend": backend, "backend_params": {}, "estimator": backend, "estimator_hash": backend}
+    estimator = build_flow(backend, **params)
+    return {"backend": backend, "backend_params": estimator.params_dict(), "estimator": repr(estimator),
+            "estimator_hash": estimator.config_hash()}
 
 
 @dataclass(frozen=True)
@@ -70,19 +85,23 @@ class ClipRecord:
 _STATE: dict[str, Any] = {}
 
 
-def init_worker(source: VideoSource, config: PassConfig, threads: int = 1) -> None:
-    """Build the estimator and cache once per process; one OpenCV thread per worker, since the
-    pool already fills the cores."""
-    cv2.setNumThreads(threads)
+def init_worker(source: VideoSource, config: PassConfig) -> None:
+    """Set up a worker: the estimator is built on first use, OpenCV runs single-threaded (see
+    ``ClipPool``)."""
+    cv2.setNumThreads(1)
     _STATE.update(source=source, config=config, cache=FlowCache(config.cache_root, config.cache_key),
                   estimator=None)
 
 
-def _estimator():
+def _compute_flow(sample: VideoSample) -> np.ndarray:
+    config: PassConfig = _STATE["config"]
+    if config.backend == GROUND_TRUTH:
+        if sample.flow_gt is None:
+            raise ValueError("the source has no ground-truth flow for this clip")
+        return sample.flow_gt
     if _STATE["estimator"] is None:
-        config: PassConfig = _STATE["config"]
         _STATE["estimator"] = build_flow(config.backend, **config.backend_params)
-    return _STATE["estimator"]
+    return _STATE["estimator"].clip(sample.frames)
 
 
 def _cached_flow(cache: FlowCache, video_id: str, expected: tuple[int, ...]) -> np.ndarray | None:
@@ -124,7 +143,7 @@ def flow_task(index: int) -> ClipRecord:
             record.missing = True
             return record
         try:
-            flow = _estimator().clip(frames)
+            flow = _compute_flow(sample)
             cache.save(sample.video_id, flow)
         except (cv2.error, ValueError, RuntimeError) as err:
             record.skip = f"flow failed: {err}"
@@ -154,28 +173,30 @@ def sample_task(args: tuple[str, float, float, int]) -> np.ndarray:
     return np.stack([flow[:, 0][keep], flow[:, 1][keep]], axis=1).astype(np.float32)
 
 
-def vlad_task(args: tuple[str, np.ndarray, float, str]) -> np.ndarray:
-    """Pass 3: VLAD [P, k*2] of each of the clip's P flow maps."""
-    video_id, codebook, threshold, normalization = args
+def vlad_task(args: tuple[str, np.ndarray, float, str, str]) -> np.ndarray:
+    """Pass 3: the encoding (VLAD [P, k*2] by default) of each of the clip's P flow maps."""
+    video_id, codebook, threshold, encoding, normalization = args
     flow = _STATE["cache"].load(video_id)
-    return np.stack([normalize_vlad(vlad_residuals(filtered_entries(f, threshold), codebook), normalization)
-                     for f in flow])
+    return np.stack([encode_flow_map(f, codebook, threshold, encoding, normalization) for f in flow])
 
 
 # ----------------------------------------------------------------------------------------- pool
 class ClipPool:
     """``map`` over clips in ``workers`` spawned processes (or in this one when ``workers`` is 0),
     in input order, with a rich progress bar. Spawned, not forked: a forked child of a process
-    that already ran faiss/torch OpenMP code can deadlock."""
+    that already ran faiss/torch OpenMP code can deadlock (so a script that runs this stage needs
+    the usual ``if __name__ == "__main__":`` guard). OpenCV runs one thread per clip either way,
+    so that the flow, and so the labels, do not depend on ``workers``."""
 
     def __init__(self, workers: int, source: VideoSource, config: PassConfig, progress: bool) -> None:
         self.workers, self.progress = workers, progress
         self.executor = None
+        self.cv2_threads = cv2.getNumThreads()
         if workers > 0:
             self.executor = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"),
                                                 initializer=init_worker, initargs=(source, config))
         else:
-            init_worker(source, config, threads=cv2.getNumThreads())
+            init_worker(source, config)
 
     def map(self, fn: Callable[[Any], Any], items: Iterable[Any], description: str) -> Iterator[Any]:
         items = list(items)
@@ -197,6 +218,9 @@ class ClipPool:
     def close(self) -> None:
         if self.executor:
             self.executor.shutdown(cancel_futures=True)
+        else:
+            cv2.setNumThreads(self.cv2_threads)
+            _STATE.clear()
 
     def __enter__(self) -> ClipPool:
         return self

@@ -33,9 +33,9 @@ from motionlab.data.transforms import normalize
 from motionlab.losses.photometric import unsupervised_flow_loss
 from motionlab.models.classifier import ImageClassifier
 from motionlab.models.encoders import ClassifierHead
-from motionlab.models.motion_decoder import MotionMapEncoder, MotionNet
+from motionlab.models.motion_decoder import MotionMapEncoder, MotionNet, MotionOutput, MotionUpsamplingNet
 from motionlab.models.parts import load_parts, save_parts
-from motionlab.models.upsample import build_upsampler
+from motionlab.models.upsample import area_downsample_flow, build_upsampler
 from motionlab.pipeline import Stage, StageContext, register_stage
 from motionlab.training import build_trainer, cache_dir, fit_resumable, seed_stage
 
@@ -81,15 +81,13 @@ class FlowErrors:
                 f"{prefix}epe_boundary": self.sum_band / max(self.n_band, 1)}
 
 
-# -------------------------------------------------------------------------------------- model
+# ------------------------------------------------------------------------------------- models
 @dataclass
-class CgmuMotionParams:
+class UpsamplingParams:
+    """What both motion stages share: the upsampler, the self-supervised loss, training, evaluation."""
+
     upsampler: str = "cgmu"  # bilinear | convex | cgmu
-    arch: str = "r2plus1d_18"  # r2plus1d_18 | r3d_18 (torchvision blocks, random init)
-    widths: list[int] = field(default_factory=lambda: [64, 128, 256, 512])
-    blocks_per_stage: int = 2
-    flow_stride: int = 4
-    decoder_width: int = 64
+    flow_stride: int = 4  # low-res motion at 1/flow_stride of the frame
     context_channels: int = 16
     context_depth: int = 3
     cgmu_kernel: int = 3
@@ -97,13 +95,12 @@ class CgmuMotionParams:
     cgmu_embed_hidden: int = 32
     cgmu_sigma: float = 0.5
     convex_mask_hidden: int = 64
-    clip_len: int = 4  # frames per training clip (a random window of the video's key frames)
+    clip_len: int = 4  # frames per training window (a random window of the video's key frames)
     max_steps: int = 20000
     batch_size: int = 8
     lr: float = 1.0e-4
     weight_decay: float = 0.0
     loss_weights: list[float] = field(default_factory=lambda: [0.2, 1.0, 50.0])  # L1, census, smooth
-    lowres_loss_weight: float = 0.5
     census_patch: int = 3
     edge_weight: float = 10.0
     smooth_order: int = 1
@@ -113,13 +110,37 @@ class CgmuMotionParams:
     checkpoint_every: int = 100
 
 
-def build_motion_net(p: Any) -> MotionNet:
-    """The motion network described by ``cgmu_motion`` params (also from a finished stage's done.json)."""
-    options = {"kernel_size": p["cgmu_kernel"], "embed_dim": p["cgmu_embed_dim"],
-               "embed_hidden": p["cgmu_embed_hidden"], "sigma": p["cgmu_sigma"],
-               "mask_hidden": p["convex_mask_hidden"]}
-    return MotionNet(p["arch"], list(p["widths"]), p["blocks_per_stage"], p["flow_stride"], p["decoder_width"],
-                     p["upsampler"], p["context_channels"], p["context_depth"], options)
+@dataclass
+class CgmuMotionParams(UpsamplingParams):
+    arch: str = "r2plus1d_18"  # r2plus1d_18 | r3d_18 (torchvision blocks, random init)
+    widths: list[int] = field(default_factory=lambda: [64, 128, 256, 512])
+    blocks_per_stage: int = 2
+    decoder_width: int = 64
+    correlation_radius: int = 0  # 0: the abstract's plain decoder; > 0: our matching cue
+    correlation_stride: int = 2
+    lowres_loss_weight: float = 0.5
+
+
+@dataclass
+class CgmuUpsampleParams(UpsamplingParams):
+    cell_feature_channels: int = 32  # convex: low-res features from the frame and the given motion
+
+
+def _upsampler_options(p: Any) -> dict[str, Any]:
+    return {"kernel_size": p["cgmu_kernel"], "embed_dim": p["cgmu_embed_dim"],
+            "embed_hidden": p["cgmu_embed_hidden"], "sigma": p["cgmu_sigma"], "mask_hidden": p["convex_mask_hidden"]}
+
+
+def build_motion_model(kind: str, p: Any) -> MotionNet | MotionUpsamplingNet:
+    """The model of a ``cgmu_motion`` or ``cgmu_upsample`` stage from its params (also a done.json's)."""
+    if kind == "cgmu_motion":
+        return MotionNet(p["arch"], list(p["widths"]), p["blocks_per_stage"], p["flow_stride"], p["decoder_width"],
+                         p["upsampler"], p["context_channels"], p["context_depth"], _upsampler_options(p),
+                         p["correlation_radius"], p["correlation_stride"])
+    if kind == "cgmu_upsample":
+        return MotionUpsamplingNet(p["upsampler"], p["flow_stride"], p["context_channels"], p["context_depth"],
+                                   p["cell_feature_channels"], _upsampler_options(p))
+    raise ValueError(f"no CGMU motion model for stage kind {kind!r}; valid: cgmu_motion, cgmu_upsample")
 
 
 def video_frames(batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -128,43 +149,68 @@ def video_frames(batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Te
     return normalize(frames), frames.float() / 255.0
 
 
-class SelfSupervisedMotion(pl.LightningModule):
-    """Trains a MotionNet with the unsupervised flow loss on random ``clip_len`` windows."""
+def predict_motion(model: MotionNet | MotionUpsamplingNet, batch: dict[str, torch.Tensor]) -> MotionOutput:
+    """Motion maps of a batch of clips. The end-to-end network reads the frames; the upsampling probe
+    reads the frames and the ideal low-res motion (cell means of the ground truth)."""
+    x, _ = video_frames(batch)
+    if isinstance(model, MotionNet):
+        return model(x)
+    b, t = x.shape[:2]
+    lowres = area_downsample_flow(batch["flow_gt"].flatten(0, 1), model.flow_stride)
+    flow = model(x[:, :-1].flatten(0, 1), lowres)
+    return MotionOutput(flow.view(b, t - 1, *flow.shape[1:]), lowres.view(b, t - 1, *lowres.shape[1:]))
 
-    def __init__(self, net: MotionNet, p: Any) -> None:
+
+def trainable(model: torch.nn.Module) -> int:
+    return sum(q.numel() for q in model.parameters() if q.requires_grad)
+
+
+class SelfSupervisedMotion(pl.LightningModule):
+    """Trains a motion model with the shared unsupervised flow loss on random ``clip_len`` windows of
+    the clips: at full resolution, plus the low-res motion as a second scale for the end-to-end network
+    (the probe's low-res input is given; ``flow_gt`` feeds only that input, never the loss)."""
+
+    def __init__(self, model: MotionNet | MotionUpsamplingNet, p: Any) -> None:
         super().__init__()
-        self.net, self.p = net, p
+        self.model, self.p = model, p
+        self.end_to_end = isinstance(model, MotionNet)
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        total = batch["frames"].shape[1]
-        start = int(torch.randint(0, total - self.p.clip_len + 1, ()))
-        window = {"frames": batch["frames"][:, start:start + self.p.clip_len]}
-        x, images = video_frames(window)
-        out = self.net(x)
-        img1, img2 = images[:, :-1].flatten(0, 1), images[:, 1:].flatten(0, 1)
+        total, n = batch["frames"].shape[1], self.p.clip_len
+        start = int(torch.randint(0, total - n + 1, ()))
+        window = {"frames": batch["frames"][:, start:start + n]}
+        if "flow_gt" in batch:  # the probe's low-res input (real videos have none; the network needs none)
+            window["flow_gt"] = batch["flow_gt"][:, start:start + n - 1]
+        batch = window
+        _, images = video_frames(batch)
+        out = predict_motion(self.model, batch)
+        flows, scale_weights = [out.flow.flatten(0, 1)], [1.0]
+        if self.end_to_end:
+            flows.append(out.flow_lowres.flatten(0, 1))
+            scale_weights.append(self.p.lowres_loss_weight)
         loss, terms = unsupervised_flow_loss(
-            img1, img2, [out.flow.flatten(0, 1), out.flow_lowres.flatten(0, 1)],
-            weights=tuple(self.p.loss_weights), scale_weights=[1.0, self.p.lowres_loss_weight],
-            census_patch=self.p.census_patch, edge_weight=self.p.edge_weight, smooth_order=self.p.smooth_order)
+            images[:, :-1].flatten(0, 1), images[:, 1:].flatten(0, 1), flows, weights=tuple(self.p.loss_weights),
+            scale_weights=scale_weights, census_patch=self.p.census_patch, edge_weight=self.p.edge_weight,
+            smooth_order=self.p.smooth_order)
         self.log("train/loss", loss, prog_bar=True)
         for name, value in terms.items():
             self.log(f"train/{name}", value)
         return loss
 
     def configure_optimizers(self):
-        return torch.optim.Adam(self.net.parameters(), lr=self.p.lr, weight_decay=self.p.weight_decay)
+        return torch.optim.Adam(self.model.parameters(), lr=self.p.lr, weight_decay=self.p.weight_decay)
 
 
 @torch.no_grad()
-def evaluate_flow(net: MotionNet, loader: DataLoader, threshold: float, radius: int) -> dict[str, float]:
-    """EPE of the upsampled motion, of the same model's low-res motion upsampled bilinearly (isolates
-    the upsampler), and of zero motion (reference), overall and in the boundary band."""
-    net.eval()
-    bilinear = build_upsampler("bilinear", net.flow_stride)
+def evaluate_flow(model: MotionNet | MotionUpsamplingNet, loader: DataLoader, threshold: float,
+                  radius: int) -> dict[str, float]:
+    """EPE of the upsampled motion, of the same low-res motion upsampled bilinearly (what the learned
+    upsampler adds), and of zero motion (reference), overall and in the boundary band."""
+    model.eval()
+    bilinear = build_upsampler("bilinear", model.flow_stride)
     full, lowres_bilinear, zero = FlowErrors(), FlowErrors(), FlowErrors()
     for batch in loader:
-        x, _ = video_frames(batch)
-        out = net(x)
+        out = predict_motion(model, batch)
         gt = batch["flow_gt"].flatten(0, 1)
         band = motion_boundary_band(gt, threshold, radius)
         full.add(out.flow.flatten(0, 1), gt, band)
@@ -174,10 +220,9 @@ def evaluate_flow(net: MotionNet, loader: DataLoader, threshold: float, radius: 
             "boundary_fraction": zero.n_band / max(zero.n_all, 1)}
 
 
-@register_stage
-class CgmuMotionStage(Stage):
-    kind = "cgmu_motion"
-    Params = CgmuMotionParams
+class _MotionStage(Stage):
+    """Train (unless nothing is trainable: bilinear on given motion), evaluate, save ``motion_net``."""
+
     uses = ("data.video",)
     trains = True
 
@@ -189,18 +234,34 @@ class CgmuMotionStage(Stage):
         dm.setup()
         key_frames = dm.sets["train"][0]["frames"].shape[0]
         if not 2 <= p.clip_len <= key_frames:
-            raise ValueError(f"cgmu_motion.clip_len={p.clip_len} must lie in [2, {key_frames}] (the key frames)")
-        net = build_motion_net(p)
-        module = SelfSupervisedMotion(net, p)
-        trainer = build_trainer(ctx, max_steps=p.max_steps, checkpoint_every_n_steps=p.checkpoint_every)
-        fit_resumable(trainer, module, dm, ctx)
-        metrics: dict[str, Any] = {"params": sum(q.numel() for q in net.parameters()),
-                                   "upsampler_params": sum(q.numel() for q in net.upsample.parameters())
-                                   + sum(q.numel() for q in (net.context.parameters() if net.context else []))}
+            raise ValueError(f"{self.kind}.clip_len={p.clip_len} must lie in [2, {key_frames}] (the key frames)")
+        model = build_motion_model(self.kind, p)
+        if trainable(model):
+            trainer = build_trainer(ctx, max_steps=p.max_steps, checkpoint_every_n_steps=p.checkpoint_every)
+            fit_resumable(trainer, SelfSupervisedMotion(model, p), dm, ctx)
+        head = [model.head] + ([model.cells] if getattr(model, "cells", None) is not None else [])
+        metrics: dict[str, Any] = {"params": trainable(model), "upsampler_params": sum(map(trainable, head))}
         if ctx.is_rank_zero:
-            metrics.update(evaluate_flow(net, dm.test_dataloader(), p.boundary_threshold, p.boundary_radius))
-            save_parts(ctx.work_dir, {"motion_net": net})
+            metrics.update(evaluate_flow(model, dm.test_dataloader(), p.boundary_threshold, p.boundary_radius))
+            save_parts(ctx.work_dir, {"motion_net": model})
         return metrics
+
+
+@register_stage
+class CgmuMotionStage(_MotionStage):
+    """The paper's method end to end: video encoder -> low-res motion -> upsampler, self-supervised."""
+
+    kind = "cgmu_motion"
+    Params = CgmuMotionParams
+
+
+@register_stage
+class CgmuUpsampleStage(_MotionStage):
+    """The upsampling probe: only the upsampler (and its branch) is trained, self-supervised, on top of
+    the ideal low-res motion, so the three upsamplers are compared on identical low-res input."""
+
+    kind = "cgmu_upsample"
+    Params = CgmuUpsampleParams
 
 
 # ------------------------------------------------------------------------------------- action
@@ -248,15 +309,15 @@ class MotionMapDataModule(pl.LightningDataModule):
 
 
 @torch.no_grad()
-def motion_maps(net: MotionNet | None, dataset: Dataset, batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Full-resolution motion maps ``[N, T-1, 2, H, W]`` of every video (ground truth if ``net`` is
+def motion_maps(model: MotionNet | MotionUpsamplingNet | None, dataset: Dataset,
+                batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Full-resolution motion maps ``[N, T-1, 2, H, W]`` of every video (ground truth if ``model`` is
     None) and the labels."""
-    loader = DataLoader(dataset, batch_size)
     maps, labels = [], []
-    if net is not None:
-        net.eval()
-    for batch in loader:
-        maps.append(batch["flow_gt"] if net is None else net(video_frames(batch)[0]).flow)
+    if model is not None:
+        model.eval()
+    for batch in DataLoader(dataset, batch_size):
+        maps.append(batch["flow_gt"] if model is None else predict_motion(model, batch).flow)
         labels.append(batch["label"])
     return torch.cat(maps), torch.cat(labels)
 
@@ -273,18 +334,20 @@ class CgmuActionStage(Stage):
         if p.motion_source not in ("predicted", "ground_truth"):
             raise ValueError(f"cgmu_action.motion_source={p.motion_source!r}; valid: predicted, ground_truth")
         seed_stage(ctx)
-        net = None
+        model = None
         if p.motion_source == "predicted":
             if "motion" not in ctx.inputs:
-                raise ValueError("cgmu_action with motion_source=predicted needs an input 'motion' (a cgmu_motion stage)")
-            net = build_motion_net(ctx.input_done("motion")["params"])
-            net.load_state_dict(load_parts(ctx.inputs["motion"])["motion_net"])
+                raise ValueError("cgmu_action with motion_source=predicted needs an input 'motion' "
+                                 "(a cgmu_motion or cgmu_upsample stage)")
+            done = ctx.input_done("motion")
+            model = build_motion_model(done["kind"], done["params"])
+            model.load_state_dict(load_parts(ctx.inputs["motion"])["motion_net"])
         videos = VideoClipDataModule(ctx.cfg.data.video, cache_dir(ctx.cfg), p.batch_size, p.eval_batch_size,
                                      0, int(ctx.cfg.seed), splits=("train", "test"))
         videos.setup()
         sets = {}
         for split in ("train", "test"):
-            maps, labels = motion_maps(net, videos.sets[split], p.eval_batch_size)
+            maps, labels = motion_maps(model, videos.sets[split], p.eval_batch_size)
             sets[split] = MotionMaps(maps * p.flow_scale, labels)
         if (sets["train"].labels < 0).any():
             raise ValueError(f"data.video source {ctx.cfg.data.video.source!r} has unlabeled videos; the action "
@@ -305,7 +368,8 @@ class CgmuActionStage(Stage):
 
 
 # ------------------------------------------------------------------------------------- report
-METHOD_ORDER = ("bilinear", "convex (RAFT)", "CGMU", "ground-truth flow")
+METHOD_ORDER = ("bilinear", "convex (RAFT)", "CGMU", "e2e bilinear", "e2e convex (RAFT)", "e2e CGMU",
+                "ground-truth flow")
 
 
 def _mean_std(values: list[float], digits: int) -> str:
@@ -327,14 +391,17 @@ def load_runs(multirun_dir: Path) -> list[dict[str, Any]]:
     return runs
 
 
+def _methods(runs: list[dict[str, Any]]) -> list[str]:
+    return sorted({r["method"] for r in runs},
+                  key=lambda m: METHOD_ORDER.index(m) if m in METHOD_ORDER else len(METHOD_ORDER))
+
+
 def results_table(runs: list[dict[str, Any]]) -> tuple[list[str], list[list[object]]]:
     """One row per method, mean ± std over seeds, plus the zero-motion reference."""
     header = ["method", "EPE (px)", "EPE near motion boundaries (px)", "EPE of its low-res motion, bilinear (px)",
               "action accuracy (%)", "upsampler params", "seeds"]
-    methods = sorted({r["method"] for r in runs},
-                     key=lambda m: METHOD_ORDER.index(m) if m in METHOD_ORDER else len(METHOD_ORDER))
     rows: list[list[object]] = []
-    for method in methods:
+    for method in _methods(runs):
         mine = [r["metrics"] for r in runs if r["method"] == method]
 
         def col(key: str, digits: int = 3, _mine=mine) -> str:
@@ -354,7 +421,7 @@ def _load_motion_run(run: dict[str, Any]) -> tuple[MotionNet, DictConfig]:
     cfg = OmegaConf.load(Path(run["run_dir"]) / ".hydra" / "config.yaml")
     stage_dir = Path(json.loads((Path(run["run_dir"]) / "stages.json").read_text())["motion"]["dir"])
     done = json.loads((stage_dir / "done.json").read_text())
-    net = build_motion_net(done["params"])
+    net = build_motion_model(done["kind"], done["params"])
     net.load_state_dict(load_parts(stage_dir)["motion_net"])
     return net.eval(), cfg
 
@@ -372,27 +439,26 @@ def example_figure(runs: list[dict[str, Any]], out: Path, candidates: int = 30) 
     from motionlab.data.datamodules import VideoClipDataset
     from motionlab.data.sources import build_video_source
 
-    order = [m for m in METHOD_ORDER[:3] if any(r["method"] == m and "motion/epe" in r["metrics"] for r in runs)]
+    order = [m for m in _methods(runs) if any(r["method"] == m and "motion/epe" in r["metrics"] for r in runs)]
     picked = {m: min((r for r in runs if r["method"] == m), key=lambda r: r["seed"]) for m in order}
     nets = {m: _load_motion_run(r) for m, r in picked.items()}
     cfg = next(iter(nets.values()))[1]
     p = json.loads((Path(picked[order[-1]]["run_dir"]) / "stages.json").read_text())["motion"]["dir"]
     params = json.loads((Path(p) / "done.json").read_text())["params"]
     test = VideoClipDataset(build_video_source(cfg.data.video, "test", cache_dir(cfg)))
-    pair = 0
     scores = [float(motion_boundary_band(test[i]["flow_gt"], params["boundary_threshold"], 0).sum())
               for i in range(min(candidates, len(test)))]
     item = test[int(np.argmax(scores))]
     pair = int(motion_boundary_band(item["flow_gt"], params["boundary_threshold"], 0).flatten(1).sum(1).argmax())
-    batch = {"frames": item["frames"][None]}
-    x, images = video_frames(batch)
+    batch = {"frames": item["frames"][None], "flow_gt": item["flow_gt"][None]}
+    _, images = video_frames(batch)
     gt = item["flow_gt"][pair]
     flows, lowres = {}, None
     for m, (net, _) in nets.items():
-        out_m = net(x)
+        out_m = predict_motion(net, batch)
         flows[m] = out_m.flow[0, pair]
-        lowres = F.interpolate(out_m.flow_lowres[0, pair][None] * net.flow_stride, scale_factor=net.flow_stride,
-                               mode="nearest")[0]  # the last (CGMU) model's low-res motion, shown as cells
+        s = net.flow_stride  # the last (CGMU) model's low-res motion, shown as cells
+        lowres = F.interpolate(out_m.flow_lowres[0, pair][None] * s, scale_factor=s, mode="nearest")[0]
     panels = [lowres, *flows.values(), gt]
     colours = flow_to_image(torch.stack(panels)).permute(0, 2, 3, 1).numpy()
     band = motion_boundary_band(gt[None], params["boundary_threshold"], params["boundary_radius"])[0]
@@ -420,17 +486,27 @@ def example_figure(runs: list[dict[str, Any]], out: Path, candidates: int = 30) 
     return out
 
 
-NOTES = """\
-Self-supervised motion network (video ResNet-18 trunk at CPU scale -> low-res motion at 1/4 -> upsampler),
-trained on the unlabeled train videos of the motion-only synthetic setting with the shared unsupervised flow
-loss; EPE on its test videos against exact ground truth, overall and within `boundary_radius` px of a
-ground-truth motion boundary (a flow jump > `boundary_threshold` px between neighbours). "EPE of its low-res
-motion, bilinear" upsamples the same model's low-res motion bilinearly: the difference to "EPE" is what the
-learned upsampler itself adds. Action accuracy: a small CNN on the stacked full-res motion maps of the frozen
-network (9 motion classes, chance 11.1 %); the ground-truth-flow row is its ceiling. Upsampler params count the
-mask head (convex) or context encoder + embedding head (CGMU). Design and what the abstract fixes:
-docs/cgmu.md. Figure: example.png.
+_COMMON_NOTES = """\
+EPE against the exact ground truth of the test videos of the motion-only synthetic setting, overall and within
+`boundary_radius` px of a ground-truth motion boundary (a flow jump > `boundary_threshold` px between
+neighbours). Action accuracy: a small CNN on the stacked full-res motion maps (9 motion classes, chance 11.1 %);
+the ground-truth-flow row is its ceiling. Upsampler params: mask head (+ cell features) for convex, context
+encoder + embedding head for CGMU. Design, what the abstract fixes and what we chose: docs/cgmu.md. Figure:
+example.png (seed-0 models).
 """
+
+NOTES = {
+    "cgmu_upsampling": """\
+Upsampling probe: every upsampler gets the same, ideal low-res motion (ground-truth cell means at 1/4) and
+only the upsampler (with its context / feature branch) is trained, self-supervised with the shared unsupervised
+flow loss on full-res frames; "EPE of its low-res motion, bilinear" is therefore the bilinear row for all.
+""",
+    "cgmu_cpu": """\
+End to end (the paper's method at CPU scale): video ResNet-18 trunk -> low-res motion at 1/4 -> upsampler,
+trained self-supervised on the unlabeled train videos; "EPE of its low-res motion, bilinear" upsamples the same
+model's low-res motion bilinearly, so its difference to "EPE" is what the learned upsampler adds.
+""",
+}
 
 
 def report(multirun_dir: Path, out_dir: Path, command: str, wall_time_s: float | None) -> Path:
@@ -438,8 +514,10 @@ def report(multirun_dir: Path, out_dir: Path, command: str, wall_time_s: float |
 
     runs = load_runs(multirun_dir)
     header, rows = results_table(runs)
-    path = write_results(out_dir, "CGMU: context-guided motion upsampling vs bilinear vs convex (synthetic, motion-only)",
-                         command, header, rows, NOTES, wall_time_s)
+    pipelines = sorted({r["pipeline"] for r in runs})
+    notes = "".join(NOTES.get(name, "") for name in pipelines) + _COMMON_NOTES
+    title = f"CGMU vs bilinear vs convex upsampling, synthetic motion-only videos ({', '.join(pipelines)})"
+    path = write_results(out_dir, title, command, header, rows, notes, wall_time_s)
     if any("motion/epe" in r["metrics"] for r in runs):
         example_figure(runs, Path(out_dir) / "example.png")
     return path

@@ -31,21 +31,28 @@ from omegaconf import OmegaConf
 from motionlab.config.validate import ConfigError
 from motionlab.data.sources import build_video_source
 from motionlab.data.types import DataError
-from motionlab.flow.base import build_flow
 from motionlab.flow.cache import FlowCache, cache_key, size_ratio
 from motionlab.pipeline import Stage, StageContext, atomic_save_npy, atomic_write_text, register_stage
 from motionlab.pseudolabel.cluster import clip_features, cluster_clips, clustering_scores
 from motionlab.pseudolabel.kmeans import kmeans, use_gpu
 from motionlab.pseudolabel.otsu import MagnitudeHistogram
-from motionlab.pseudolabel.passes import ClipPool, ClipRecord, PassConfig, flow_task, sample_task, vlad_task
+from motionlab.pseudolabel.passes import (
+    ClipPool,
+    ClipRecord,
+    PassConfig,
+    describe_backend,
+    flow_task,
+    sample_task,
+    vlad_task,
+)
 from motionlab.pseudolabel.shards import missing_shards, parse_shard, shard_indices, write_marker
-from motionlab.pseudolabel.vlad import NORMALIZATIONS
+from motionlab.pseudolabel.vlad import ENCODINGS, NORMALIZATIONS
 from motionlab.training import cache_dir, plain
 
 
 @dataclass
 class PseudoLabelsParams:
-    backend: str = "tvl1"  # any registered flow backend (motionlab-flow --list)
+    backend: str = "tvl1"  # any registered flow backend (motionlab-flow --list), or ground_truth
     backend_params: dict[str, Any] = field(default_factory=dict)
     split: str = "train"
     otsu_bin_width: float = 0.01  # px; histogram bins of the global OTSU threshold
@@ -53,6 +60,7 @@ class PseudoLabelsParams:
     codebook_size: int = 128  # paper: 128 words
     codebook_sample: int = 262144  # entries above the threshold sampled for the codebook K-means
     codebook_iters: int = 25
+    encoding: str = "vlad"  # vlad (paper) | bow (word counts); see motionlab/pseudolabel/vlad.py
     vlad_normalization: str = "power_l2"  # see motionlab/pseudolabel/vlad.py
     clusters: int = 16  # paper: K = 16
     cluster_iters: int = 50
@@ -63,6 +71,8 @@ class PseudoLabelsParams:
 
 
 def _check(p: Any) -> None:
+    if p.encoding not in ENCODINGS:
+        raise ConfigError(f"pseudolabels.encoding: {p.encoding!r}; valid: {list(ENCODINGS)}")
     if p.vlad_normalization not in NORMALIZATIONS:
         raise ConfigError(f"pseudolabels.vlad_normalization: {p.vlad_normalization!r}; valid: {list(NORMALIZATIONS)}")
     if p.workers < 0 or p.codebook_size < 1 or p.clusters < 2 or p.codebook_sample < p.codebook_size:
@@ -118,8 +128,9 @@ class PseudoLabelsStage(Stage):
         timings: dict[str, float] = {}
         start = time.perf_counter()
         backend_params = plain(p.backend_params) or {}
-        estimator = build_flow(p.backend, **backend_params)  # a bad name or param fails here, before work
-        cache = FlowCache(cache_dir(ctx.cfg) / "flow", cache_key(estimator.config_hash(), plain(ctx.cfg.data.video)))
+        backend = describe_backend(p.backend, backend_params)
+        cache = FlowCache(cache_dir(ctx.cfg) / "flow",
+                          cache_key(backend["estimator_hash"], plain(ctx.cfg.data.video)))
         strict = False
         if shard is None:
             strict, absent = missing_shards(cache.dir)
@@ -131,8 +142,7 @@ class PseudoLabelsStage(Stage):
         config = PassConfig(p.backend, backend_params, str(cache.dir.parent), cache.key, p.otsu_bin_width,
                             p.otsu_max_magnitude, compute_missing=not strict)
         progress = bool(OmegaConf.select(ctx.cfg, "trainer.progress_bar", default=True))
-        info = {"backend": p.backend, "backend_params": estimator.params_dict(), "estimator": repr(estimator),
-                "estimator_hash": estimator.config_hash(), "flow_cache": str(cache.dir), "split": p.split,
+        info = {**backend, "flow_cache": str(cache.dir), "split": p.split,
                 "source_skipped": getattr(source, "skip_records", list)()}
 
         with ClipPool(p.workers, source, config, progress) as pool:
@@ -176,7 +186,7 @@ class PseudoLabelsStage(Stage):
             codebook = kmeans(sample, p.codebook_size, p.seed, niter=p.codebook_iters)
             timings["codebook_s"] = time.perf_counter() - tick
             tick = time.perf_counter()
-            vlads = np.stack(list(pool.map(vlad_task, [(v, codebook.centroids, threshold, p.vlad_normalization)
+            vlads = np.stack(list(pool.map(vlad_task, [(v, codebook.centroids, threshold, p.encoding, p.vlad_normalization)
                                                        for v in ids], "VLAD")))
             timings["vlad_s"] = time.perf_counter() - tick
 

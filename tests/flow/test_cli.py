@@ -1,7 +1,7 @@
 import cv2
 import numpy as np
 import pytest
-from conftest import texture, translated_pair
+from flow.frames import texture, translated_pair
 
 from motionlab.flow.cli import main
 from motionlab.flow.io import read_flo

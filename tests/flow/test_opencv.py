@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from conftest import translated_pair
+from flow.frames import translated_pair
 
 from motionlab.flow.base import build_flow
 from motionlab.flow.metrics import endpoint_error

@@ -3,7 +3,7 @@ import pytest
 
 from motionlab.pseudolabel.cluster import clip_features, clustering_scores
 from motionlab.pseudolabel.kmeans import kmeans, nearest_centroid
-from motionlab.pseudolabel.vlad import filtered_entries, flow_vlad, normalize_vlad, vlad_residuals
+from motionlab.pseudolabel.vlad import encode_flow_map, filtered_entries, normalize_vlad, vlad_residuals
 
 
 def direct_vlad(entries: np.ndarray, codebook: np.ndarray) -> np.ndarray:
@@ -24,7 +24,7 @@ def test_vlad_tiny_example_by_hand():
     residuals = vlad_residuals(entries, codebook)
     np.testing.assert_allclose(residuals, [[0.0, 0.0], [0.0, 1.0], [0.0, 0.0]], atol=1e-6)
     np.testing.assert_allclose(residuals, direct_vlad(entries, codebook), atol=1e-6)
-    v = flow_vlad(flow, codebook, threshold=0.5)
+    v = encode_flow_map(flow, codebook, threshold=0.5)
     assert v.shape == (6,) and v.dtype == np.float32
     np.testing.assert_allclose(v, [0, 0, 0, 1, 0, 0], atol=1e-6)
 
@@ -92,3 +92,22 @@ def test_nmi_ari_hand_computed():
 def test_clip_features_concatenate_pairs_in_order():
     v = np.arange(2 * 3 * 4).reshape(2, 3, 4)
     np.testing.assert_array_equal(clip_features(v)[1], np.arange(12, 24))
+
+
+def test_bow_encoding_counts_words_by_hand():
+    codebook = np.array([[1.0, 0.0], [0.0, 2.0], [-3.0, 0.0]], np.float32)
+    flow = np.array([[[1.5, 0.5, 0.0, 0.1]], [[0.5, -0.5, 3.0, 0.0]]], np.float32)  # words 0, 0, 1 (+ one filtered)
+    np.testing.assert_allclose(encode_flow_map(flow, codebook, 0.5, "bow", "none"), [2, 1, 0])
+    # signed sqrt + L2 of (2, 1, 0): (sqrt 2, 1, 0) / sqrt 3
+    np.testing.assert_allclose(encode_flow_map(flow, codebook, 0.5, "bow"), [np.sqrt(2 / 3), np.sqrt(1 / 3), 0],
+                               rtol=1e-6)
+    np.testing.assert_allclose(encode_flow_map(flow, codebook, 0.5), flow_vlad_reference(flow, codebook, 0.5))
+    with pytest.raises(ValueError, match="valid"):
+        encode_flow_map(flow, codebook, 0.5, "fisher")
+
+
+def flow_vlad_reference(flow: np.ndarray, codebook: np.ndarray, threshold: float) -> np.ndarray:
+    entries = np.array([f for f in flow.reshape(2, -1).T if np.hypot(*f) >= threshold])
+    r = direct_vlad(entries, codebook)
+    p = np.sign(r) * np.sqrt(np.abs(r))
+    return (p / np.linalg.norm(p)).ravel()
