@@ -2,11 +2,15 @@
 # every flow backend through the pseudolabels stage on the synthetic videos -> NMI/ARI/EPE/time.
 PSEUDOLABELS_DATA ?= synthetic_a
 PSEUDOLABELS_SEEDS ?= 0,1,2
+# OpenCV's sample frames (apt package opencv-doc), timed too when present
+OPENCV_SAMPLES ?= /usr/share/doc/opencv-doc/examples/data
+RUBBERWHALE := $(wildcard $(OPENCV_SAMPLES)/rubberwhale1.png $(OPENCV_SAMPLES)/rubberwhale2.png)
 
 .PHONY: reproduce-pseudolabels bench-pseudolabels
 reproduce-pseudolabels: install  ## pseudo labels per flow backend: NMI, ARI, EPE, time -> experiments/pseudolabels/
 	$(PY) -m motionlab.pseudolabel.report --out experiments/pseudolabels --data $(PSEUDOLABELS_DATA) \
 	  --seeds $(PSEUDOLABELS_SEEDS) --command "make $@"
 
-bench-pseudolabels: install  ## flow backends pairs/s at 256x340, cache size float16/float32 -> experiments/benchmarks/
-	$(PY) -m motionlab.bench.flow_backends --out experiments/benchmarks
+bench-pseudolabels: install  ## flow backends: pairs/s at 256x340, TV-L1 on large motion, cache size -> experiments/benchmarks/flow_backends/
+	$(PY) -m motionlab.bench.flow_backends --out experiments/benchmarks/flow_backends \
+	  $(if $(word 2,$(RUBBERWHALE)),--frames $(RUBBERWHALE))

@@ -60,6 +60,7 @@ class Stage(abc.ABC):
     uses: ClassVar[tuple[str, ...]] = ()
     seeded: ClassVar[bool] = True  # whether ``cfg.seed`` changes the result
     trains: ClassVar[bool] = False  # a Lightning stage: every DDP rank must run it
+    unkeyed: ClassVar[tuple[str, ...]] = ()  # params that change speed, not results (e.g. workers)
 
     @abc.abstractmethod
     def run(self, ctx: StageContext) -> dict[str, Any]:
@@ -179,7 +180,7 @@ def plan_pipeline(cfg: DictConfig) -> list[PlannedStage]:
         item.key = config_hash(
             {
                 "kind": stage_cls.kind,
-                "params": _plain(params),
+                "params": {k: v for k, v in _plain(params).items() if k not in stage_cls.unkeyed},
                 "uses": {u: _select(cfg, u) for u in stage_cls.uses},
                 "seed": int(cfg.seed) if stage_cls.seeded else None,
                 "inputs": {alias: planned[src].key for alias, src in inputs.items()},
@@ -249,7 +250,8 @@ def run_pipeline(cfg: DictConfig, run_dir: Path) -> dict[str, dict[str, Any]]:
         if ctx.is_rank_zero:
             _link(run_dir / "stages" / item.name, final)
     if is_rank_zero():
-        manifest = {name: {"kind": r["kind"], "key": r["key"], "dir": str(finished[name])} for name, r in results.items()}
+        manifest = {name: {"kind": r["kind"], "key": r["key"], "dir": str(finished[name])}
+                    for name, r in results.items()}
         atomic_write_text(run_dir / "stages.json", json.dumps(manifest, indent=2))
     return results
 

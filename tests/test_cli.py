@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from helpers import run_cli
+
 from motionlab.config.preflight import _first_values, compose_config, explain
 
 

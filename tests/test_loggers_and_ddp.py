@@ -7,9 +7,9 @@ import json
 
 import pytest
 import wandb
+from helpers import run_cli
 from omegaconf import open_dict
 
-from helpers import run_cli
 from motionlab.task import train
 
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from omegaconf import OmegaConf, open_dict
-
 from helpers import REPO, run_cli
+from omegaconf import OmegaConf
+
 from motionlab.pipeline import STAGES, Stage, atomic_write_text, plan_pipeline, register_stage, run_pipeline
 
 

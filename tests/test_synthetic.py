@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
-from motionlab.data.synthetic import MOTIONS, SyntheticImages, SyntheticVideos, render_clip, FAMILIES
+from motionlab.data.synthetic import FAMILIES, MOTIONS, SyntheticImages, SyntheticVideos, render_clip
 
 
 def _video_cfg(**kw):

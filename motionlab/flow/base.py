@@ -145,9 +145,9 @@ def _coerce(name: str, key: str, value: Any, annotation: Any) -> Any:
             if isinstance(value, str) and value.lower() in ("true", "false"):
                 return value.lower() == "true"
         elif kind in (int, float):
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                if kind is float or float(value).is_integer():
-                    return kind(value)
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if number and (kind is float or float(value).is_integer()):
+                return kind(value)
             if isinstance(value, str):
                 try:
                     return kind(value)

@@ -2,12 +2,13 @@
 
 The paper used Ce Liu's Coarse2Fine flow, which OpenCV does not ship; TV-L1 is the closest
 variational method available. Its OpenCV defaults (5 scales at a step of 0.8, i.e. a coarsest
-level only 2.4x smaller than the frame) lose displacements beyond ~10 px: on a 256x340 frame
-shifted by (20, 10) px they give an EPE of 7.9 px, and 28 px for (30, 15). A scale step of 0.5
-with 5 levels (coarsest 16x smaller) recovers both to < 0.05 px EPE, and 3 warps instead of 5
-cost nothing in accuracy there (measured by ``motionlab/bench/flow_backends.py``). OpenCV stops
-the pyramid where a level would be under 16 px, so small frames cannot follow large motion at all
-(a 96x128 frame has 3 levels: shifts beyond ~10 px fail whatever the settings).
+level only 2.4x smaller than the frame) lose displacements beyond ~10 px: on a 256x340 texture
+shifted by (20, 10) px they give an EPE of 21 px, and 35 px for (30, 15). A scale step of 0.5
+(coarsest level 16x smaller) recovers both to < 0.01 px, and is faster (0.5 s instead of 20 s per
+pair, since it converges); with 3 warps instead of 5 the (30, 15) shift fails again (EPE 31 px).
+Measured by ``motionlab/bench/flow_backends.py`` (experiments/benchmarks/flow_backends/).
+OpenCV stops the pyramid where a level would be under 16 px, so small frames cannot follow large
+motion at all (a 96x128 frame has 3 levels: shifts beyond ~10 px fail whatever the settings).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class TVL1Params:
     theta: float = 0.3
     scales: int = 5
     scale_step: float = 0.5  # OpenCV default 0.8: too shallow a pyramid for large motion
-    warps: int = 3  # OpenCV default 5
+    warps: int = 5
     epsilon: float = 0.01
     inner_iterations: int = 30
     outer_iterations: int = 10

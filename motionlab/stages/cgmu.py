@@ -99,6 +99,7 @@ class UpsamplingParams:
     max_steps: int = 20000
     batch_size: int = 8
     lr: float = 1.0e-4
+    lr_linear_decay: bool = True  # to zero at max_steps: the self-supervised objective is noisy at the end
     weight_decay: float = 0.0
     loss_weights: list[float] = field(default_factory=lambda: [0.2, 1.0, 50.0])  # L1, census, smooth
     census_patch: int = 3
@@ -198,7 +199,12 @@ class SelfSupervisedMotion(pl.LightningModule):
         return loss
 
     def configure_optimizers(self):
-        return torch.optim.Adam(self.model.parameters(), lr=self.p.lr, weight_decay=self.p.weight_decay)
+        opt = torch.optim.Adam(self.model.parameters(), lr=self.p.lr, weight_decay=self.p.weight_decay)
+        if not self.p.lr_linear_decay:
+            return opt
+        steps = max(int(self.p.max_steps), 1)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: max(0.0, 1.0 - i / steps))
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
 
 
 @torch.no_grad()

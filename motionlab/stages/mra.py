@@ -25,7 +25,7 @@ from motionlab.training import cache_dir, fit_and_test_images, image_datamodule,
 
 @dataclass
 class MRAParams:
-    max_steps: int = 300
+    max_steps: int = 200
     batch_size: int = 32
     lr: float = 1.0e-4
     lr_decay_every: int = 1800
@@ -98,7 +98,8 @@ class MRAStage(Stage):
             # synthetic: an image class is "<kind>_<motion>"; does the nearest clip move that way?
             image_motion = [test.class_names[test[i].label].split("_", 1)[1] for i in indices]
             clip_motion = [motion_names[videos[int(j)].label] for j in nearest]
-            metrics["retrieval_motion_match"] = 100.0 * float(np.mean([a == b for a, b in zip(image_motion, clip_motion, strict=True)]))
+            matches = [a == b for a, b in zip(image_motion, clip_motion, strict=True)]
+            metrics["retrieval_motion_match"] = 100.0 * float(np.mean(matches))
         pick = np.linspace(0, len(indices) - 1, min(rows, len(indices))).astype(int)
         out = retrieval_grid(
             [test[indices[i]].image for i in pick], [test.class_names[test[indices[i]].label] for i in pick],

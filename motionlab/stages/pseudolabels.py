@@ -11,9 +11,9 @@ so a killed run resumes at the first clip without flow, and other stages and see
 shard then needs every marker of some N (it names the missing shards otherwise).
 
 Artifacts: ``labels.npy`` (int64 per source clip, -1 = skipped), ``codebook.npy`` [128, 2],
-``vlad.npy`` [used clips, pairs, 256], ``clip_indices.npy`` (source index of each vlad row),
-``manifest.json`` (clips used and skipped with reasons, backend and params, timings, NMI/ARI and
-EPE where the source has true labels / flow).
+``vlad.npy`` [used clips, pairs, 256] (128 with ``encoding=bow``), ``clip_indices.npy`` (source
+index of each vlad row), ``manifest.json`` (clips used and skipped with reasons, backend and
+params, timings, NMI/ARI and EPE where the source has true labels / flow).
 """
 
 from __future__ import annotations
@@ -114,12 +114,45 @@ def _mean_epe(records: list[ClipRecord]) -> float | None:
     return float(np.dot([r.epe for r in scored], weights) / weights.sum())
 
 
+@dataclass
+class Codebook:
+    """The OTSU threshold and the K-means codebook of the entries above it."""
+
+    threshold: float
+    centroids: np.ndarray
+    summary: dict[str, Any]
+
+
+def build_codebook(pool: ClipPool, ids: list[str], histogram: MagnitudeHistogram, p: Any,
+                   timings: dict[str, float]) -> Codebook:
+    """OTSU over every magnitude, then K-means on a seeded sample of the entries above it (each
+    entry kept with the same probability, so the sample has ``codebook_sample`` entries on average)."""
+    threshold = histogram.threshold()
+    above = histogram.count_at_least(threshold)
+    rate = min(1.0, p.codebook_sample / max(above, 1))
+    tick = time.perf_counter()
+    sample = np.concatenate(list(pool.map(sample_task, [(v, threshold, rate, p.seed) for v in ids],
+                                          "codebook sample")))
+    timings["sample_s"] = time.perf_counter() - tick
+    if len(sample) < p.codebook_size:
+        raise DataError(f"only {len(sample)} flow entries above the OTSU threshold {threshold:.3f} px for a "
+                        f"{p.codebook_size}-word codebook; is the flow (backend {p.backend}) all zero?")
+    tick = time.perf_counter()
+    result = kmeans(sample, p.codebook_size, p.seed, niter=p.codebook_iters)
+    timings["codebook_s"] = time.perf_counter() - tick
+    summary = {"otsu_threshold": threshold, "entries": histogram.total, "entries_above": above,
+               "otsu_bin_width": p.otsu_bin_width, "sample_rate": rate, "sample_entries": int(len(sample)),
+               "inertia": result.inertia}
+    return Codebook(threshold, result.centroids, summary)
+
+
 @register_stage
 class PseudoLabelsStage(Stage):
     kind = "pseudolabels"
     Params = PseudoLabelsParams
     uses = ("data.video",)
     seeded = False
+    unkeyed = ("workers",)
 
     def run(self, ctx: StageContext) -> dict[str, Any]:
         p = ctx.params
@@ -129,14 +162,13 @@ class PseudoLabelsStage(Stage):
         start = time.perf_counter()
         backend_params = plain(p.backend_params) or {}
         backend = describe_backend(p.backend, backend_params)
-        cache = FlowCache(cache_dir(ctx.cfg) / "flow",
-                          cache_key(backend["estimator_hash"], plain(ctx.cfg.data.video)))
-        strict = False
+        cache = FlowCache(cache_dir(ctx.cfg) / "flow", cache_key(backend["estimator_hash"], plain(ctx.cfg.data.video)))
+        strict = False  # shards computed the flow: a clip without it is an error, not work for this run
         if shard is None:
             strict, absent = missing_shards(cache.dir)
             if absent:
                 raise DataError(f"{cache.dir / 'shards'}: flow shard(s) {absent} missing; run this stage with "
-                                f"shard=I/N for each of them, or delete that folder to compute their flow here")
+                                "shard=I/N for each of them, or delete that folder to compute their flow here")
         source = build_video_source(ctx.cfg.data.video, p.split, cache_dir(ctx.cfg))
         timings["source_s"] = time.perf_counter() - start
         config = PassConfig(p.backend, backend_params, str(cache.dir.parent), cache.key, p.otsu_bin_width,
@@ -150,78 +182,67 @@ class PseudoLabelsStage(Stage):
             histogram = MagnitudeHistogram(p.otsu_bin_width, p.otsu_max_magnitude)
             records = _collect(pool.map(flow_task, shard_indices(len(source), shard), f"flow ({p.backend})"),
                                histogram)
-            timings["flow_pass_s"] = time.perf_counter() - tick
-            timings["read_s_sum"] = sum(r.read_s for r in records)
-            timings["flow_s_sum"] = sum(r.flow_s for r in records if not r.cached)
-            missing = [r.video_id for r in records if r.missing]
-            if missing:
-                raise DataError(f"{cache.dir}: every shard marker is there but {len(missing)} clip(s) have no "
-                                f"cached flow, e.g. {missing[:10]}; rerun their shards or delete "
-                                f"{cache.dir / 'shards'} to compute them here")
-            used, skipped = _split(records)
-            info.update(flow_computed=sum(not r.cached for r in used), flow_cached=sum(r.cached for r in used))
-            if used:
-                flow_shape = (used[0].pairs, 2, *used[0].shape)
-                cache.write_info({k: info[k] for k in ("backend", "backend_params", "estimator_hash")} | {
-                    "frames": plain(ctx.cfg.data.video), "size_ratio_vs_float32": size_ratio(flow_shape)})
-            epe = _mean_epe(used)
+            timings.update(flow_pass_s=time.perf_counter() - tick, read_s_sum=sum(r.read_s for r in records),
+                           flow_s_sum=sum(r.flow_s for r in records if not r.cached))
+            used, skipped = self._check_flow(records, cache, info, ctx)
             if shard is not None:
                 return self._finish_shard(ctx, cache, shard, used, skipped, info, timings, start)
             if len(used) < p.clusters:
-                raise DataError(f"only {len(used)} usable clips for K={p.clusters} clusters "
-                                f"({len(skipped)} skipped; reasons in the log)")
-
-            threshold = histogram.threshold()
-            above = histogram.count_at_least(threshold)
-            rate = min(1.0, p.codebook_sample / max(above, 1))
-            tick = time.perf_counter()
+                raise DataError(f"only {len(used)} usable clips for K={p.clusters} clusters; skipped: "
+                                f"{skipped[:5]}{' ...' if len(skipped) > 5 else ''}")
             ids = [r.video_id for r in used]
-            sample = np.concatenate(list(pool.map(sample_task, [(v, threshold, rate, p.seed) for v in ids],
-                                                  "codebook sample")))
-            timings["sample_s"] = time.perf_counter() - tick
-            if len(sample) < p.codebook_size:
-                raise DataError(f"only {len(sample)} flow entries above the OTSU threshold {threshold:.3f} px "
-                                f"for a {p.codebook_size}-word codebook; is the flow (backend {p.backend}) all zero?")
+            codebook = build_codebook(pool, ids, histogram, p, timings)
             tick = time.perf_counter()
-            codebook = kmeans(sample, p.codebook_size, p.seed, niter=p.codebook_iters)
-            timings["codebook_s"] = time.perf_counter() - tick
-            tick = time.perf_counter()
-            vlads = np.stack(list(pool.map(vlad_task, [(v, codebook.centroids, threshold, p.encoding, p.vlad_normalization)
-                                                       for v in ids], "VLAD")))
+            tasks = [(v, codebook.centroids, codebook.threshold, p.encoding, p.vlad_normalization) for v in ids]
+            vlads = np.stack(list(pool.map(vlad_task, tasks, p.encoding.upper())))
             timings["vlad_s"] = time.perf_counter() - tick
 
         tick = time.perf_counter()
         clusters = cluster_clips(clip_features(vlads), p.clusters, p.seed, p.cluster_iters, p.cluster_restarts)
         timings["cluster_s"] = time.perf_counter() - tick
-        true = np.array([r.label for r in used], np.int64)
-        scores = clustering_scores(true, clusters.labels)
+        scores = clustering_scores(np.array([r.label for r in used], np.int64), clusters.labels)
         labels = np.full(len(source), -1, np.int64)
         indices = np.array([r.index for r in used], np.int64)
         labels[indices] = clusters.labels
-        atomic_save_npy(ctx.work_dir / "labels.npy", labels)
-        atomic_save_npy(ctx.work_dir / "codebook.npy", codebook.centroids)
-        atomic_save_npy(ctx.work_dir / "vlad.npy", vlads)
-        atomic_save_npy(ctx.work_dir / "clip_indices.npy", indices)
+        for name, array in (("labels", labels), ("codebook", codebook.centroids), ("vlad", vlads),
+                            ("clip_indices", indices)):
+            atomic_save_npy(ctx.work_dir / f"{name}.npy", array)
         timings["total_s"] = time.perf_counter() - start
+        sizes = np.bincount(clusters.labels, minlength=p.clusters)
         metrics = {
-            **scores, "epe": epe, "otsu_threshold": threshold, "clips_used": len(used),
+            **scores, "epe": _mean_epe(used), "otsu_threshold": codebook.threshold, "clips_used": len(used),
             "clips_skipped": len(skipped) + len(info["source_skipped"]), "flow_computed": info["flow_computed"],
-            "flow_cached": info["flow_cached"], "cluster_sizes_max": int(np.bincount(clusters.labels).max()),
+            "flow_cached": info["flow_cached"], "cluster_sizes_max": int(sizes.max()),
             "flow_pass_s": timings["flow_pass_s"], "total_s": timings["total_s"],
         }
         manifest = {
             **info, "params": plain(p), "metrics": metrics, "timings": timings, "faiss_gpu": use_gpu(),
-            "otsu": {"threshold": threshold, "entries": histogram.total, "entries_above": above,
-                     "bin_width": p.otsu_bin_width},
-            "codebook": {"sample_rate": rate, "sample_entries": int(len(sample)), "inertia": codebook.inertia},
-            "clusters": {"k": p.clusters, "inertia": clusters.inertia,
-                         "sizes": np.bincount(clusters.labels, minlength=p.clusters).tolist()},
+            "codebook": codebook.summary, "clusters": {"k": p.clusters, "inertia": clusters.inertia,
+                                                       "sizes": sizes.tolist()},
             "used": [{"index": r.index, "video_id": r.video_id, "label": r.label, "pseudo_label": int(lab),
                       "cached": r.cached, "epe": r.epe} for r, lab in zip(used, clusters.labels, strict=True)],
             "skipped": skipped,
         }
         atomic_write_text(ctx.work_dir / "manifest.json", json.dumps(manifest, indent=1, default=float))
         return metrics
+
+    @staticmethod
+    def _check_flow(records: list[ClipRecord], cache: FlowCache, info: dict[str, Any], ctx: StageContext
+                    ) -> tuple[list[ClipRecord], list[dict[str, Any]]]:
+        """After the flow pass: fail on clips whose shard left no flow, split used from skipped,
+        and describe the cache in its ``cache.json``."""
+        missing = [r.video_id for r in records if r.missing]
+        if missing:
+            raise DataError(f"{cache.dir}: every shard marker is there but {len(missing)} clip(s) have no "
+                            f"cached flow, e.g. {missing[:10]}; rerun their shards or delete "
+                            f"{cache.dir / 'shards'} to compute them here")
+        used, skipped = _split(records)
+        info.update(flow_computed=sum(not r.cached for r in used), flow_cached=sum(r.cached for r in used))
+        if used:
+            shape = (used[0].pairs, 2, *used[0].shape)
+            cache.write_info({k: info[k] for k in ("backend", "backend_params", "estimator_hash")}
+                             | {"frames": plain(ctx.cfg.data.video), "size_ratio_vs_float32": size_ratio(shape)})
+        return used, skipped
 
     @staticmethod
     def _finish_shard(ctx: StageContext, cache: FlowCache, shard: tuple[int, int], used: list[ClipRecord],
@@ -235,4 +256,4 @@ class PseudoLabelsStage(Stage):
                           json.dumps({**summary, "marker": str(marker)}, indent=1, default=float))
         return {"shard": f"{shard[0]}/{shard[1]}", "clips_used": len(used), "clips_skipped": len(skipped),
                 "flow_computed": info["flow_computed"], "flow_cached": info["flow_cached"],
-                "total_s": timings["total_s"]}
+                "epe": _mean_epe(used), "total_s": timings["total_s"]}

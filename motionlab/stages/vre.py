@@ -23,9 +23,9 @@ from motionlab.training import build_trainer, cache_dir, fit_resumable, image_da
 
 @dataclass
 class VREParams:
-    max_steps: int = 400
+    max_steps: int = 300
     batch_size: int = 32  # labeled images per step
-    video_batch_size: int = 8  # unlabeled videos per step (each gives 3 motion clips + smoothness windows)
+    video_batch_size: int = 6  # unlabeled videos per step (each gives 3 motion clips + smoothness windows)
     lr: float = 1.0e-4
     lr_decay_every: int = 1800
     lr_decay: float = 0.1
@@ -75,9 +75,10 @@ class VREStage(Stage):
         gru = MotionGRU(encoder.feature_dim, p.gru_hidden)
         motion_head = ClassifierHead(p.gru_hidden, p.motion_hidden, num_pseudo, float(cfg.model.dropout))
         parts = load_parts(ctx.inputs["init"]) if "init" in ctx.inputs else {}
-        for name, module in (("encoder", encoder), ("classifier", classifier), ("gru", gru), ("motion_head", motion_head)):
+        trained = {"encoder": encoder, "classifier": classifier, "gru": gru, "motion_head": motion_head}
+        for name, part in trained.items():
             if name in parts:
-                module.load_state_dict(parts[name])
+                part.load_state_dict(parts[name])
         module = VRETraining(
             encoder, classifier, gru, motion_head, num_classes=images.num_classes, update=list(p.train_parts),
             main_weight=p.main_weight, proxy_weight=p.proxy_weight, losses=list(p.losses),
@@ -95,6 +96,5 @@ class VREStage(Stage):
             result = trainer.test(module, dataloaders=images.test_dataloader(), verbose=False)[0]
             metrics["test_acc"] = 100.0 * result["test/acc"]
         if ctx.is_rank_zero:
-            save_parts(ctx.work_dir, {**parts, "encoder": encoder, "classifier": classifier, "gru": gru,
-                                      "motion_head": motion_head})
+            save_parts(ctx.work_dir, {**parts, **trained})
         return metrics

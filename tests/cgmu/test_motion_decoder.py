@@ -6,7 +6,8 @@ import pytest
 import torch
 from torchvision.models.video import r2plus1d_18, r3d_18
 
-from motionlab.models.motion_decoder import MotionNet, VideoEncoder
+from motionlab.models.motion_decoder import MotionNet, MotionUpsamplingNet, VideoEncoder
+from motionlab.models.upsample import area_downsample_flow
 from motionlab.stages.cgmu import FlowErrors, motion_boundary_band
 
 
@@ -55,3 +56,15 @@ def test_flow_errors_average_over_pixels() -> None:
     errors = FlowErrors()
     errors.add(flow, gt, band)
     assert errors.means("x_") == {"x_epe": pytest.approx(7 / 4), "x_epe_boundary": pytest.approx(3.0)}
+
+
+@pytest.mark.parametrize("upsampler", ["bilinear", "convex", "cgmu"])
+def test_upsampling_probe_returns_a_constant_motion_exactly(upsampler: str) -> None:
+    """The probe's input is the ideal low-res motion (cell means); a constant field survives both ways."""
+    gt = torch.empty(3, 2, 16, 24)
+    gt[:, 0], gt[:, 1] = 1.25, -2.0
+    lowres = area_downsample_flow(gt, 4)
+    assert lowres.shape == (3, 2, 4, 6)
+    assert torch.allclose(lowres[:, 0], torch.full((3, 4, 6), 1.25 / 4))
+    probe = MotionUpsamplingNet(upsampler, 4, context_channels=4, feature_channels=8)
+    assert torch.allclose(probe(torch.randn(3, 3, 16, 24), lowres), gt, atol=1e-5)

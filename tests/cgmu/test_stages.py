@@ -46,11 +46,13 @@ def test_smoke_every_experiment_then_the_report(cfg_factory, tmp_path: Path) -> 
             assert metrics["motion/boundary_fraction"] > 0  # the synthetic actors do move
     out = tmp_path / "experiments" / "cgmu"
     md = cgmu.report(sweep, out, "pytest", wall_time_s=1.0).read_text()
-    for method in ("bilinear", "convex (RAFT)", "CGMU", "ground-truth flow", "zero motion"):
+    methods = ["bilinear", "convex (RAFT)", "CGMU", "e2e bilinear", "e2e convex (RAFT)", "e2e CGMU",
+               "ground-truth flow", "zero motion (reference)"]
+    for method in methods:
         assert f"| {method} |" in md
     with open(out / "results.csv") as f:
         rows = list(csv.reader(f))
-    assert rows[0][0] == "method" and len(rows) == 1 + 5
+    assert [r[0] for r in rows] == ["method", *methods]
     assert (out / "example.png").stat().st_size > 10_000
 
 

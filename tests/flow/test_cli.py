@@ -1,10 +1,10 @@
 import cv2
 import numpy as np
 import pytest
-from flow.frames import texture, translated_pair
 
 from motionlab.flow.cli import main
 from motionlab.flow.io import read_flo
+from motionlab.flow.shifted import shifted_pair, texture
 
 
 def _write_rgb(path, rgb):
@@ -12,7 +12,7 @@ def _write_rgb(path, rgb):
 
 
 def test_two_images_give_flo_and_png(tmp_path, capsys):
-    a, b = translated_pair(48, 64, dx=3, dy=1)
+    a, b = shifted_pair(48, 64, dx=3, dy=1)
     _write_rgb(tmp_path / "a.png", a)
     _write_rgb(tmp_path / "b.png", b)
     out = tmp_path / "out" / "ab.flo"
@@ -64,3 +64,9 @@ def test_real_frames_when_available(tmp_path, opencv_data):
                  "--out", str(out)]) == 0
     flow = read_flo(out)
     assert flow.shape == (2, 388, 584) and np.abs(flow).max() > 0.5  # the RubberWhale objects move
+
+
+def test_list_shows_backends_and_params(capsys):
+    assert main(["--list"]) == 0
+    out = capsys.readouterr().out
+    assert "tvl1: tau=0.25" in out and "dis: preset=medium" in out

@@ -53,7 +53,8 @@ def test_still_image_mr_is_the_first_gru_step_of_a_video():
     feats = torch.randn(3, 4, 6)
     assert torch.allclose(gru.still_image(feats[:, 0]), gru(feats[:, :1]))
     ref = torch.nn.GRU(6, 5, batch_first=True)
-    ref.load_state_dict({k.replace("_ih", "_ih_l0").replace("_hh", "_hh_l0"): v for k, v in gru.cell.state_dict().items()})
+    renamed = {k.replace("_ih", "_ih_l0").replace("_hh", "_hh_l0"): v for k, v in gru.cell.state_dict().items()}
+    ref.load_state_dict(renamed)
     assert torch.allclose(gru(feats), ref(feats)[1][0], atol=1e-6)
 
 

@@ -6,10 +6,10 @@ import json
 
 import pytest
 import torch
+from helpers import run_cli
 from omegaconf import open_dict
 from torchvision import models
 
-from helpers import run_cli
 from motionlab.models.parts import load_parts
 from motionlab.task import train
 
