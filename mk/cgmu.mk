@@ -5,7 +5,7 @@ CGMU_E2E   := cgmu_e2e_bilinear,cgmu_e2e_convex,cgmu_e2e_cgmu,cgmu_gt_flow
 define cgmu_multirun
 	@start=$$(date +%s); dir=outputs/multirun/$(2)-$$(date +%Y%m%d-%H%M%S); \
 	$(BIN)/motionlab -m experiment=$(1) seed=$(SEEDS) hydra.sweep.dir=$$dir trainer.progress_bar=false \
-	  && $(PY) -m motionlab.stages.cgmu report $$dir experiments/$(2) --command "make $@" \
+	  && $(PY) -W "ignore:'motionlab.stages.cgmu' found in sys.modules:RuntimeWarning" -m motionlab.stages.cgmu report $$dir experiments/$(2) --command "make $@" \
 	     --wall-time $$(( $$(date +%s) - start ))
 endef
 

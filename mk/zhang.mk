@@ -4,7 +4,7 @@
 ZHANG_SETTINGS ?= $(SYNTHETIC_SETTINGS)
 ZHANG_VOC_SETTINGS ?= synthetic_a_to_voc,synthetic_b_to_voc
 ZHANG_SEEDS ?= $(SEEDS)
-ZHANG_TABLE2 := unreg,zhang_unreg_motion,zhang_unreg_smooth1,zhang_unreg_smooth2,zhang_ours_wo_mra,zhang_only_mr,zhang_ours
+ZHANG_TABLE2 := unreg,zhang_unreg_motion,zhang_unreg_smooth1,zhang_unreg_smooth2,zhang_ours_wo_mra,zhang_only_mr,zhang_ours,zhang_ours_bow
 ZHANG_SHOTS ?= 3,10,30,60
 EXTRA ?=
 

@@ -56,9 +56,14 @@ def test_stage_yaml_lists_exactly_the_params_of_its_stage():
     from motionlab.config.preflight import CONF_DIR
     from motionlab.pipeline import STAGES, get_stage
 
+    def keys(path) -> set[str]:
+        node = OmegaConf.load(path)
+        inherited = [keys(path.with_name(f"{base}.yaml")) for base in node.get("defaults", []) if base != "_self_"]
+        return set(node.keys()).union(*inherited) - {"defaults"}
+
     get_stage("image_classifier")
     for path in sorted((CONF_DIR / "stage").glob("*.yaml")):
-        yaml_keys = set(OmegaConf.load(path).keys())
+        yaml_keys = keys(path)
         owners = [k for k, cls in STAGES.items() if {f.name for f in dataclasses.fields(cls.Params)} == yaml_keys]
         assert owners, f"{path.name}: its keys match no stage's Params ({sorted(yaml_keys)})"
 

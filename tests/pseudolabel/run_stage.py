@@ -6,7 +6,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from conftest import make_cfg  # noqa: E402
+from helpers import make_cfg  # noqa: E402
 
 from motionlab.pipeline import run_pipeline  # noqa: E402
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import make_cfg
+from helpers import make_cfg
 
 from motionlab.data.sources import register_video_source
 from motionlab.data.synthetic import SyntheticVideos

@@ -32,7 +32,7 @@ def shared_out(tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
 def test_experiment_smoke_run(experiment, shared_out):
-    from conftest import make_cfg
+    from helpers import make_cfg
 
     cfg = make_cfg(shared_out, f"experiment={experiment}")
     summary = train(cfg, shared_out / "runs" / experiment)
