@@ -28,6 +28,7 @@ $(STAMP): pyproject.toml
 	rm -f .venv/.installed-* && touch $@
 
 test: install  ## the fast test suite (CPU, minutes)
+	-@$(MAKE) --no-print-directory opencv-doc  # real sample footage; its tests skip (and say so) without it
 	$(BIN)/pytest -m "not slow" -q
 
 test-all: install  ## every test, the slow ones too

@@ -112,7 +112,8 @@ def config_hash(obj: Any) -> str:
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
-def _plain(node: Any) -> Any:
+def plain(node: Any) -> Any:
+    """A config node as plain Python containers (resolved), anything else unchanged."""
     return OmegaConf.to_container(node, resolve=True) if OmegaConf.is_config(node) else node
 
 
@@ -162,7 +163,7 @@ class PlannedStage:
 
 
 def _select(cfg: DictConfig, dotted: str) -> Any:
-    return _plain(OmegaConf.select(cfg, dotted))
+    return plain(OmegaConf.select(cfg, dotted))
 
 
 def plan_pipeline(cfg: DictConfig) -> list[PlannedStage]:
@@ -180,7 +181,7 @@ def plan_pipeline(cfg: DictConfig) -> list[PlannedStage]:
         item.key = config_hash(
             {
                 "kind": stage_cls.kind,
-                "params": {k: v for k, v in _plain(params).items() if k not in stage_cls.unkeyed},
+                "params": {k: v for k, v in plain(params).items() if k not in stage_cls.unkeyed},
                 "uses": {u: _select(cfg, u) for u in stage_cls.uses},
                 "seed": int(cfg.seed) if stage_cls.seeded else None,
                 "inputs": {alias: planned[src].key for alias, src in inputs.items()},
@@ -267,7 +268,7 @@ def _execute(item: PlannedStage, ctx: StageContext, store: ArtifactStore) -> Non
         "stage": item.name,
         "kind": kind,
         "key": item.key,
-        "params": _plain(item.params),
+        "params": plain(item.params),
         "inputs": {alias: str(p) for alias, p in ctx.inputs.items()},
         "metrics": metrics,
         "wall_time_s": round(time.time() - start, 3),

@@ -5,19 +5,21 @@ finish with the same numbers as one that never stopped."""
 from __future__ import annotations
 
 import logging
+import os
 import random
+import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytorch_lightning as pl
 import torch
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 from pytorch_lightning.callbacks import Callback, ModelCheckpoint, RichProgressBar
 from pytorch_lightning.loggers import CSVLogger, Logger, TensorBoardLogger, WandbLogger
 
 from motionlab.data.datamodules import ImageDataModule
-from motionlab.pipeline import StageContext
+from motionlab.pipeline import StageContext, plain  # noqa: F401  (plain: re-exported for stages)
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +59,6 @@ class StepDelay(Callback):
         self.seconds = seconds
 
     def on_train_batch_end(self, *args: Any) -> None:
-        import time
-
         time.sleep(self.seconds)
 
 
@@ -77,8 +77,6 @@ def loggers_for(cfg: DictConfig, ctx: StageContext) -> list[Logger]:
 def build_trainer(ctx: StageContext, max_steps: int, checkpoint_every_n_steps: int, **kwargs: Any) -> pl.Trainer:
     """A Trainer for one stage: checkpoints (``last.ckpt``) every ``checkpoint_every_n_steps`` into
     the stage's work dir so a killed run resumes; trainer settings from ``cfg.trainer``."""
-    import os
-
     cfg = ctx.cfg
     t = cfg.trainer
     callbacks: list[Callback] = [
@@ -161,5 +159,3 @@ def log_image(ctx: StageContext, key: str, path: Path) -> None:
         _WANDB_RUN.log({f"{ctx.name}/{key}": wandb.Image(str(path))})
 
 
-def plain(node: Any) -> Any:
-    return OmegaConf.to_container(node, resolve=True) if OmegaConf.is_config(node) else node

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
-from motionlab.data.synthetic import FAMILIES, MOTIONS, SyntheticImages, SyntheticVideos, render_clip
+from motionlab.data.synthetic import FAMILIES, GENERATOR_VERSION, MOTIONS, SyntheticImages, SyntheticVideos, render_clip
 
 
 def _video_cfg(**kw):
-    base = dict(source="synthetic", family="a", motions=list(MOTIONS), num_videos=9, num_test_videos=3,
-                key_frames=5, key_interval=1, size=48, exposure=1.0, camera_jitter=1.5,
+    base = dict(source="synthetic", generator=GENERATOR_VERSION, family="a", motions=list(MOTIONS), num_videos=9,
+                num_test_videos=3, key_frames=5, key_interval=1, size=48, exposure=1.0, camera_jitter=1.5,
                 orientation_cue=True, seed=0)
     return OmegaConf.create({**base, **kw})
 
@@ -82,9 +82,9 @@ def test_motion_blur_is_a_single_frame_cue():
 
 
 def test_image_classes_are_kind_times_motion(tmp_path):
-    cfg = OmegaConf.create(dict(source="synthetic", family="s40", motions=["right", "down", "zoom_out"],
-                                num_kinds=2, train_per_class=3, test_per_class=2, size=32, exposure=1.0,
-                                orientation_cue=True, seed=0))
+    cfg = OmegaConf.create(dict(source="synthetic", generator=GENERATOR_VERSION, family="s40",
+                                motions=["right", "down", "zoom_out"], num_kinds=2, train_per_class=3,
+                                test_per_class=2, size=32, exposure=1.0, orientation_cue=True, seed=0))
     train = SyntheticImages(cfg, "train", tmp_path)
     test = SyntheticImages(cfg, "test", tmp_path)
     assert train.class_names == ["box_right", "box_down", "box_zoom_out", "cross_right", "cross_down", "cross_zoom_out"]
@@ -97,3 +97,8 @@ def test_image_classes_are_kind_times_motion(tmp_path):
 def test_unknown_motion_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="valid"):
         SyntheticVideos(_video_cfg(motions=["right", "moonwalk"]), "train", tmp_path)
+
+
+def test_a_config_for_another_renderer_version_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="generator"):
+        SyntheticVideos(_video_cfg(generator=GENERATOR_VERSION - 1), "train", tmp_path)

@@ -65,6 +65,10 @@ FAMILIES: dict[str, Family] = {
     "motion": Family(SHAPES, TEXTURES, (0, 179), (0, 179)),
 }
 
+# Bump when the renderer changes: data configs must name this version (``generator:``), so every
+# cached array and every stage result computed from older pictures gets a new key.
+GENERATOR_VERSION = 2
+
 SPRITE = 48  # sprite canvas (pixels); drawn at 2x the on-screen size for anti-aliasing
 SPRITE_SCALE = 0.7
 
@@ -301,6 +305,12 @@ def _family(name: str) -> Family:
     return FAMILIES[name]
 
 
+def _check_version(cfg: DictConfig) -> None:
+    if int(cfg.get("generator", 0)) != GENERATOR_VERSION:
+        raise ValueError(f"synthetic data config says generator={cfg.get('generator')}, but this renderer is "
+                         f"version {GENERATOR_VERSION}: set `generator: {GENERATOR_VERSION}` in the data config")
+
+
 def _cached_arrays(cache_dir: Path, tag: str, cfg: dict, build) -> dict[str, np.ndarray]:
     """Generate once per config into ``cache_dir`` (shared by every stage and job), atomically."""
     digest = hashlib.sha256(repr(sorted(cfg.items())).encode()).hexdigest()[:16]
@@ -320,6 +330,7 @@ class SyntheticVideos:
     """Unlabeled videos (``label`` = the true motion program, for NMI and the motion-only variant)."""
 
     def __init__(self, cfg: DictConfig, split: str, cache_dir: Path) -> None:
+        _check_version(cfg)
         self.family = _family(cfg.family)
         self.class_names = _motions(cfg)
         self.split = split
@@ -364,6 +375,7 @@ class SyntheticImages:
     video, rendered with the same blur/orientation cues as the videos but another family's look."""
 
     def __init__(self, cfg: DictConfig, split: str, cache_dir: Path) -> None:
+        _check_version(cfg)
         self.family = _family(cfg.family)
         motions = _motions(cfg)
         kinds = list(self.family.shapes[: int(cfg.num_kinds)])
