@@ -42,6 +42,7 @@ class PWCLiteConfig:
     decoder_channels: list[int] = field(default_factory=lambda: [128, 128, 96, 64, 32])
     output_level: int = 2  # finest decoded level: flow at 1/2^output_level, then upsampled
     search_radius: int = 4
+    normalize_features: bool = True  # cosine cost volume (ours); False: eq. 3's dot product / N
     use_cost_volume: bool = True
     multi_scale: bool = True
     upsampler: str = "bilinear"  # a name of motionlab.models.upsample.UPSAMPLERS
@@ -101,14 +102,26 @@ class PWCLite(nn.Module):
             raise ValueError(f"output_level {cfg.output_level} must lie in 1..{num_levels} (pyramid levels)")
         self.top_level = num_levels if cfg.multi_scale else cfg.output_level
         self.pyramid = FeaturePyramid(cfg.pyramid_channels[: self.top_level])
-        self.cost_volume = CostVolume(cfg.search_radius)
+        self.cost_volume = CostVolume(cfg.search_radius, cfg.normalize_features)
         self.decoders = nn.ModuleDict()
         for level in self.decoded_levels:
             q_ch = cfg.pyramid_channels[level - 1]
             match_ch = self.cost_volume.out_channels if cfg.use_cost_volume else q_ch
             self.decoders[str(level)] = FlowDecoder(q_ch + 2 + match_ch, cfg.decoder_channels)
         self.upsampler = self._build_upsampler(cfg)
+        self._init_weights()
 
+    def _init_weights(self) -> None:
+        """He init for the LeakyReLU convs, zero biases (as PWC-Net / ARFlow): PyTorch's default
+        shrinks the features level by level, so the cost volume starts near zero everywhere and
+        the decoder learns to read it only very slowly."""
+        for module in [self.pyramid, *self.decoders.values()]:
+            for conv in module.modules():
+                if isinstance(conv, nn.Conv2d):
+                    nn.init.kaiming_normal_(conv.weight, a=LEAKY_SLOPE, nonlinearity="leaky_relu")
+                    nn.init.zeros_(conv.bias)
+        for decoder in self.decoders.values():  # start near zero residual flow, not pixels of noise
+            nn.init.normal_(decoder.predict.weight, std=1e-3)
     @property
     def decoded_levels(self) -> list[int]:
         """Levels with a decoder, coarse to fine."""

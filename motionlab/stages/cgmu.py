@@ -1,13 +1,16 @@
 """Stages of the CGMU paper (Shen et al., ECCV 2020; design and choices in docs/cgmu.md).
 
-``cgmu_motion``: self-supervised training of the coarse-to-fine motion network on unlabeled video
-(the shared unsupervised flow loss: photometric L1 + census + edge-aware smoothness on the
-upsampled motion, plus the same loss on the low-res motion), then EPE against the synthetic ground
-truth, overall and in a band around ground-truth motion boundaries.
+``cgmu_motion``: the paper's method end to end: self-supervised training of the coarse-to-fine
+motion network on unlabeled video (the shared unsupervised flow loss: photometric L1 + census +
+edge-aware smoothness on the upsampled motion, plus the same loss on the low-res motion).
 
-``cgmu_action``: the downstream task of the abstract: an action classifier trained on the motion
-maps of the frozen network (or on ground-truth flow, the oracle reference) for the motion-only
-video setting, whose classes differ only by motion.
+``cgmu_upsample``: the upsampling probe: only the upsampler (and the branch that feeds it) is trained
+with the same loss, on top of the ideal low-res motion, so upsamplers are compared on identical input.
+
+Both then report EPE against the synthetic ground truth, overall and in a band around ground-truth
+motion boundaries, and save the model for ``cgmu_action``: the downstream task of the abstract, an
+action classifier on the motion maps of the frozen model (or on ground-truth flow, the ceiling) for
+the motion-only video setting, whose classes differ only by motion.
 
 ``python -m motionlab.stages.cgmu report <multirun dir> <out dir>`` turns a ``make reproduce-cgmu``
 sweep into the table (mean ± std over seeds) and the example figure.
@@ -19,7 +22,7 @@ import argparse
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pytorch_lightning as pl
@@ -138,10 +141,11 @@ def build_motion_model(kind: str, p: Any) -> MotionNet | MotionUpsamplingNet:
         return MotionNet(p["arch"], list(p["widths"]), p["blocks_per_stage"], p["flow_stride"], p["decoder_width"],
                          p["upsampler"], p["context_channels"], p["context_depth"], _upsampler_options(p),
                          p["correlation_radius"], p["correlation_stride"])
-    if kind == "cgmu_upsample":
+    if kind in ("cgmu_upsample", "cgmu_upsample_supervised"):
         return MotionUpsamplingNet(p["upsampler"], p["flow_stride"], p["context_channels"], p["context_depth"],
                                    p["cell_feature_channels"], _upsampler_options(p))
-    raise ValueError(f"no CGMU motion model for stage kind {kind!r}; valid: cgmu_motion, cgmu_upsample")
+    raise ValueError(f"no CGMU motion model for stage kind {kind!r}; valid: cgmu_motion, cgmu_upsample, "
+                     "cgmu_upsample_supervised")
 
 
 def video_frames(batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -166,14 +170,15 @@ def trainable(model: torch.nn.Module) -> int:
     return sum(q.numel() for q in model.parameters() if q.requires_grad)
 
 
-class SelfSupervisedMotion(pl.LightningModule):
-    """Trains a motion model with the shared unsupervised flow loss on random ``clip_len`` windows of
-    the clips: at full resolution, plus the low-res motion as a second scale for the end-to-end network
-    (the probe's low-res input is given; ``flow_gt`` feeds only that input, never the loss)."""
+class MotionLearner(pl.LightningModule):
+    """Trains a motion model on random ``clip_len`` windows of the clips with the shared unsupervised
+    flow loss: at full resolution, plus the low-res motion as a second scale for the end-to-end network.
+    The probe's low-res input is given; ``flow_gt`` feeds only that input, never the loss, except with
+    ``supervised`` (the ceiling run: mean EPE to the ground truth instead of the unsupervised loss)."""
 
-    def __init__(self, model: MotionNet | MotionUpsamplingNet, p: Any) -> None:
+    def __init__(self, model: MotionNet | MotionUpsamplingNet, p: Any, supervised: bool = False) -> None:
         super().__init__()
-        self.model, self.p = model, p
+        self.model, self.p, self.supervised = model, p, supervised
         self.end_to_end = isinstance(model, MotionNet)
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
@@ -185,6 +190,10 @@ class SelfSupervisedMotion(pl.LightningModule):
         batch = window
         _, images = video_frames(batch)
         out = predict_motion(self.model, batch)
+        if self.supervised:
+            loss = endpoint_error(out.flow, batch["flow_gt"]).mean()
+            self.log("train/loss", loss, prog_bar=True)
+            return loss
         flows, scale_weights = [out.flow.flatten(0, 1)], [1.0]
         if self.end_to_end:
             flows.append(out.flow_lowres.flatten(0, 1))
@@ -231,6 +240,7 @@ class _MotionStage(Stage):
 
     uses = ("data.video",)
     trains = True
+    supervised: ClassVar[bool] = False
 
     def run(self, ctx: StageContext) -> dict[str, Any]:
         p = ctx.params
@@ -244,7 +254,7 @@ class _MotionStage(Stage):
         model = build_motion_model(self.kind, p)
         if trainable(model):
             trainer = build_trainer(ctx, max_steps=p.max_steps, checkpoint_every_n_steps=p.checkpoint_every)
-            fit_resumable(trainer, SelfSupervisedMotion(model, p), dm, ctx)
+            fit_resumable(trainer, MotionLearner(model, p, self.supervised), dm, ctx)
         head = [model.head] + ([model.cells] if getattr(model, "cells", None) is not None else [])
         metrics: dict[str, Any] = {"params": trainable(model), "upsampler_params": sum(map(trainable, head))}
         if ctx.is_rank_zero:
@@ -268,6 +278,15 @@ class CgmuUpsampleStage(_MotionStage):
 
     kind = "cgmu_upsample"
     Params = CgmuUpsampleParams
+
+
+@register_stage
+class CgmuUpsampleSupervisedStage(CgmuUpsampleStage):
+    """The probe trained on the ground truth (mean EPE): what each upsampler *can* do with this low-res
+    input, the ceiling that the self-supervised probe is read against. Not a self-supervised result."""
+
+    kind = "cgmu_upsample_supervised"
+    supervised = True
 
 
 # ------------------------------------------------------------------------------------- action
@@ -374,8 +393,8 @@ class CgmuActionStage(Stage):
 
 
 # ------------------------------------------------------------------------------------- report
-METHOD_ORDER = ("bilinear", "convex (RAFT)", "CGMU", "e2e bilinear", "e2e convex (RAFT)", "e2e CGMU",
-                "ground-truth flow")
+METHOD_ORDER = ("bilinear", "convex (RAFT)", "CGMU", "convex (RAFT), supervised ceiling", "CGMU, supervised ceiling",
+                "e2e bilinear", "e2e convex (RAFT)", "e2e CGMU", "ground-truth flow")
 
 
 def _mean_std(values: list[float], digits: int) -> str:
@@ -506,6 +525,10 @@ NOTES = {
 Upsampling probe: every upsampler gets the same, ideal low-res motion (ground-truth cell means at 1/4) and
 only the upsampler (with its context / feature branch) is trained, self-supervised with the shared unsupervised
 flow loss on full-res frames; "EPE of its low-res motion, bilinear" is therefore the bilinear row for all.
+""",
+    "cgmu_upsampling_supervised": """\
+Supervised ceiling: the same probe trained on the mean EPE to the ground truth instead of the unsupervised
+loss: what each learned upsampler can do with this low-res input (not a self-supervised result).
 """,
     "cgmu_cpu": """\
 End to end (the paper's method at CPU scale): video ResNet-18 trunk -> low-res motion at 1/4 -> upsampler,

@@ -32,7 +32,8 @@ def _run(cfg_factory, name: str, root: Path, seed: int = 0) -> dict:
 
 
 def test_every_cgmu_experiment_is_covered() -> None:
-    assert set(EXPERIMENTS) >= {"cgmu_bilinear", "cgmu_convex", "cgmu_cgmu", "cgmu_gt_flow"}
+    assert set(EXPERIMENTS) >= {"cgmu_bilinear", "cgmu_convex", "cgmu_cgmu", "cgmu_gt_flow", "cgmu_e2e_cgmu",
+                                "cgmu_cgmu_supervised"}
 
 
 def test_smoke_every_experiment_then_the_report(cfg_factory, tmp_path: Path) -> None:
@@ -46,8 +47,8 @@ def test_smoke_every_experiment_then_the_report(cfg_factory, tmp_path: Path) -> 
             assert metrics["motion/boundary_fraction"] > 0  # the synthetic actors do move
     out = tmp_path / "experiments" / "cgmu"
     md = cgmu.report(sweep, out, "pytest", wall_time_s=1.0).read_text()
-    methods = ["bilinear", "convex (RAFT)", "CGMU", "e2e bilinear", "e2e convex (RAFT)", "e2e CGMU",
-               "ground-truth flow", "zero motion (reference)"]
+    methods = ["bilinear", "convex (RAFT)", "CGMU", "convex (RAFT), supervised ceiling", "CGMU, supervised ceiling",
+               "e2e bilinear", "e2e convex (RAFT)", "e2e CGMU", "ground-truth flow", "zero motion (reference)"]
     for method in methods:
         assert f"| {method} |" in md
     with open(out / "results.csv") as f:
