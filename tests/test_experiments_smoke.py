@@ -8,14 +8,23 @@ from omegaconf import OmegaConf
 from motionlab.config.preflight import CONF_DIR, compose_config
 from motionlab.task import train
 
+# Smoke-run (with more checks) by their own packages: tests/uftsn, tests/cgmu.
+OWN_SMOKE_TESTS = ("uftsn_", "cgmu_")
+# Minutes on a 2-core CPU even at 3 steps: in `make test-all` only.
+SLOW = ("zhang_vgg16", "zhang_unreg_vgg16")
+
 
 def _experiments() -> list:
-    """Every experiment; one that needs a user-supplied value (``???``, e.g. SUP-FT's ImageNet
-    weights file) is smoke-tested by its own test, which writes that file."""
+    """Every other experiment; one that needs a user-supplied value (``???``, e.g. SUP-FT's
+    ImageNet weights file) is smoke-tested by its own test, which writes that file."""
     out = []
     for path in sorted((CONF_DIR / "experiment").glob("*.yaml")):
+        if path.stem.startswith(OWN_SMOKE_TESTS):
+            continue
         missing = OmegaConf.missing_keys(compose_config([f"experiment={path.stem}"]))
-        marks = pytest.mark.skip(reason=f"needs {sorted(missing)}; see its own test") if missing else ()
+        marks = [pytest.mark.slow] if path.stem in SLOW else []
+        if missing:
+            marks.append(pytest.mark.skip(reason=f"needs {sorted(missing)}; see its own test"))
         out.append(pytest.param(path.stem, marks=marks))
     return out
 

@@ -153,15 +153,17 @@ class PWCLite(nn.Module):
             else:
                 flow = resize_flow(flow, tuple(q1.shape[-2:]))
                 warped = backward_warp(q2, flow)
-            if self.cfg.use_cost_volume:
-                match = F.leaky_relu(self.cost_volume(q1, warped), LEAKY_SLOPE)
-            else:
-                match = warped
-            residual, hidden = self.decoders[str(level)](torch.cat((q1, flow, match), 1))
+            residual, hidden = self.decoders[str(level)](torch.cat((q1, flow, self._match(q1, warped)), 1))
             flow = flow + residual
             level_flows.append(flow)
         full = self.upsampler(flow, img1, hidden)
         return [full, *reversed(level_flows)]
+
+    def _match(self, q1: torch.Tensor, warped: torch.Tensor) -> torch.Tensor:
+        """What the decoder sees of image 2: the cost volume, or (ablation) the warped features."""
+        if not self.cfg.use_cost_volume:
+            return warped
+        return F.leaky_relu(self.cost_volume(q1, warped), LEAKY_SLOPE)
 
     def forward(self, img1: torch.Tensor, img2: torch.Tensor) -> list[torch.Tensor]:
         (img1, img2), crop = self._pad(img1, img2)

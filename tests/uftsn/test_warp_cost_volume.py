@@ -58,3 +58,12 @@ def test_cost_volume_peaks_at_true_shift():
     cost = CostVolume(radius=3)(f1, f2)
     best = cost[0, :, 4:8, 4:8].argmax(0)
     assert torch.all(best == (1 + 3) * 7 + (-2 + 3))
+
+
+def test_normalised_cost_volume_is_cosine_similarity():
+    torch.manual_seed(0)
+    f1, f2 = torch.randn(1, 6, 5, 5), torch.randn(1, 6, 5, 5)
+    cost = CostVolume(radius=1, normalize=True)(f1 * 3.0, f2 * 0.1)  # scale-free
+    unit1, unit2 = f1 / f1.norm(dim=1, keepdim=True), f2 / f2.norm(dim=1, keepdim=True)
+    assert torch.allclose(cost, local_correlation_reference(unit1, unit2, 1) * 6, atol=1e-5)
+    assert cost.abs().max() <= 1.0 + 1e-5
