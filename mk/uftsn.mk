@@ -12,7 +12,9 @@ UFTSN_T2_COLS := --column "motion top-1 (%)=motion/top1" --column "fusion top-1 
   --column "flow EPE (px)=motion/flow_epe"
 UFTSN_T3_COLS := --column "flow params=flow/params" --column "EPE ours (px)=flow/epe" \
   --column "EPE TV-L1 (px)=flow/epe_tvl1" --column "EPE DIS (px)=flow/epe_dis" \
-  --column "EPE zero flow (px)=flow/epe_zero" --column "EPE after fine-tuning (px)=motion/flow_epe"
+  --column "EPE zero flow (px)=flow/epe_zero" --column "moving EPE ours (px)=flow/epe_moving" \
+  --column "moving EPE TV-L1 (px)=flow/epe_moving_tvl1" --column "moving EPE DIS (px)=flow/epe_moving_dis" \
+  --column "moving EPE zero (px)=flow/epe_moving_zero" --column "EPE after fine-tuning (px)=motion/flow_epe"
 UFTSN_METHODS_T2 := UF-TSN,TV-L1,DIS,without cost volume + multi-scale,without multi-scale,ground-truth flow
 
 # $(1): experiments, $(2): shell variable receiving the sweep dir

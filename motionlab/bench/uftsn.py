@@ -31,26 +31,40 @@ from motionlab.models.pwc_lite import build_pwclite, count_parameters
 from motionlab.models.tsn import MotionClassifier
 
 HEIGHT, WIDTH = 256, 340
+TVL1_OPENCV_DEFAULTS = {"scale_step": 0.8, "warps": 5}  # the rest of TVL1Params are OpenCV's defaults
 STACK = 10  # flows per motion-stream input (paper)
 PAPER = {"params_m": 5.7, "fps": 131.6}  # UF-TSN motion stream, Table 3 (an RTX 2070 GPU)
 
 
-def seconds(fn: Callable[[], object], repeats: int, warmup: int = 1) -> float:
-    """Median wall time of ``fn`` over ``repeats`` calls, after ``warmup`` untimed ones."""
-    for _ in range(warmup):
+def interleaved_seconds(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+    """Median wall time of each function, timed in turns (a, b, c, a, b, c, ...) after one untimed
+    round: on a shared machine a burst of load then hits every method alike, which is what makes
+    the ratios comparable."""
+    for fn in fns.values():
         fn()
-    times = []
+    times: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def cpu_scale_net_config() -> dict:
+    """The PWC-lite config of the CPU-scale tables (``conf/stage/flow_pretrain_cpu.yaml``)."""
+    from omegaconf import OmegaConf
+
+    from motionlab.config.preflight import compose_config
+
+    net = compose_config(["pipeline=uftsn_cpu"]).pipeline.stages.flow.params.net
+    return OmegaConf.to_container(net, resolve=True)
 
 
 def random_frames(count: int, seed: int = 0) -> np.ndarray:
     """Smooth random RGB frames (a textured scene shifted by a few pixels per frame), uint8."""
     rng = np.random.default_rng(seed)
-    base = rng.random((HEIGHT // 8 + 4, WIDTH // 8 + 4, 3)).astype(np.float32)
+    base = rng.random((HEIGHT // 8 + 6, WIDTH // 8 + 6, 3)).astype(np.float32)
     big = torch.nn.functional.interpolate(torch.from_numpy(base).permute(2, 0, 1)[None],
                                           scale_factor=8, mode="bilinear", align_corners=False)[0]
     frames = [big[:, 2 * t: 2 * t + HEIGHT, 3 * t: 3 * t + WIDTH] for t in range(count)]
@@ -66,25 +80,37 @@ def measure(repeats: int) -> tuple[list[list[object]], dict[str, float]]:
     frames = random_frames(STACK + 1)
     clip = to_tensor(frames)
     net = build_pwclite().eval()
+    cpu_net = build_pwclite(**cpu_scale_net_config()).eval()
     classifier = MotionClassifier(num_classes=101, num_flows=STACK).eval()
     tvl1, dis = build_flow("tvl1"), build_flow("dis")
+    tvl1_opencv = build_flow("tvl1", **TVL1_OPENCV_DEFAULTS)
 
-    pair = seconds(lambda: net(clip[:1], clip[1:2]), repeats)
-    stack_flow = seconds(lambda: net.flow_sequence(clip[None]), repeats)
-    tvl1_pair = seconds(lambda: tvl1(frames[0], frames[1]), max(2, repeats // 2))
-    dis_pair = seconds(lambda: dis(frames[0], frames[1]), repeats)
     flows = net.flow_sequence(clip[None])
-    classify = seconds(lambda: classifier(flows), repeats)
-
-    ours_stack = seconds(lambda: classifier(net.flow_sequence(clip[None])), repeats)
+    t = interleaved_seconds({
+        "pair": lambda: net(clip[:1], clip[1:2]),
+        "stack_flow": lambda: net.flow_sequence(clip[None]),
+        "tvl1_pair": lambda: tvl1(frames[0], frames[1]),
+        "tvl1_opencv_pair": lambda: tvl1_opencv(frames[0], frames[1]),
+        "cpu_stack_flow": lambda: cpu_net.flow_sequence(clip[None]),
+        "dis_pair": lambda: dis(frames[0], frames[1]),
+        "classify": lambda: classifier(flows),
+        "ours_stack": lambda: classifier(net.flow_sequence(clip[None])),
+    }, repeats)
+    pair, stack_flow, tvl1_pair, dis_pair, classify, ours_stack = (
+        t[k] for k in ("pair", "stack_flow", "tvl1_pair", "dis_pair", "classify", "ours_stack"))
+    tvl1_opencv_pair, cpu_stack_flow = t["tvl1_opencv_pair"], t["cpu_stack_flow"]
     tvl1_stack = STACK * tvl1_pair + classify  # TV-L1 is sequential per pair; the classifier is the same
     flow_params, clf_params = count_parameters(net), count_parameters(classifier)
 
     cv_level = net.features(clip[:1])[-1]  # the top pyramid level: small enough for the Python loop
-    cv_fast = seconds(lambda: local_correlation(cv_level, cv_level, net.cfg.search_radius), repeats)
-    cv_naive = seconds(lambda: local_correlation_reference(cv_level, cv_level, net.cfg.search_radius), 1, 0)
     level2 = net.features(clip[:1])[net.cfg.output_level - 1]
-    cv_fast_fine = seconds(lambda: local_correlation(level2, level2, net.cfg.search_radius), repeats)
+    radius = net.cfg.search_radius
+    cv = interleaved_seconds({"fast": lambda: local_correlation(cv_level, cv_level, radius),
+                              "fine": lambda: local_correlation(level2, level2, radius)}, repeats)
+    cv_fast, cv_fast_fine = cv["fast"], cv["fine"]
+    start = time.perf_counter()
+    local_correlation_reference(cv_level, cv_level, radius)
+    cv_naive = time.perf_counter() - start
 
     m = lambda n: f"{n / 1e6:.2f}"  # noqa: E731
     rows: list[list[object]] = [
@@ -92,7 +118,12 @@ def measure(repeats: int) -> tuple[list[list[object]], dict[str, float]]:
          f"{pair * 1e3:.0f} ms/pair"],
         [f"PWC-lite flow, {STACK + 1}-frame stack (shared pyramids)", m(flow_params),
          f"{STACK / stack_flow:.1f} pairs/s", f"{stack_flow / STACK * 1e3:.0f} ms/pair"],
-        ["OpenCV TV-L1 flow", "–", f"{1 / tvl1_pair:.2f} pairs/s", f"{tvl1_pair * 1e3:.0f} ms/pair"],
+        [f"PWC-lite flow, CPU-scale config of the tables, {STACK + 1}-frame stack", m(count_parameters(cpu_net)),
+         f"{STACK / cpu_stack_flow:.1f} pairs/s", f"{cpu_stack_flow / STACK * 1e3:.0f} ms/pair"],
+        ["OpenCV TV-L1 flow (motionlab backend: scale step 0.5, 3 warps)", "–", f"{1 / tvl1_pair:.2f} pairs/s",
+         f"{tvl1_pair * 1e3:.0f} ms/pair"],
+        ["OpenCV TV-L1 flow (OpenCV defaults: scale step 0.8, 5 warps)", "–", f"{1 / tvl1_opencv_pair:.2f} pairs/s",
+         f"{tvl1_opencv_pair * 1e3:.0f} ms/pair"],
         ["OpenCV DIS (medium) flow", "–", f"{1 / dis_pair:.1f} pairs/s", f"{dis_pair * 1e3:.0f} ms/pair"],
         [f"ResNet-18 on {STACK} stacked flows", m(clf_params), f"{1 / classify:.1f} stacks/s",
          f"{classify * 1e3:.0f} ms/stack"],
@@ -110,6 +141,8 @@ def measure(repeats: int) -> tuple[list[list[object]], dict[str, float]]:
         "flow_params_m": flow_params / 1e6,
         "flow_speedup_pair": tvl1_pair / pair,
         "flow_speedup_stack": tvl1_pair / (stack_flow / STACK),
+        "flow_speedup_pair_opencv": tvl1_opencv_pair / pair,
+        "flow_speedup_stack_opencv": tvl1_opencv_pair / (stack_flow / STACK),
         "stream_speedup": tvl1_stack / ours_stack,
         "cost_volume_speedup": cv_naive / cv_fast,
         "threads": torch.get_num_threads(),
@@ -125,14 +158,19 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     start = time.time()
     rows, s = measure(args.repeats)
-    goal = "met" if s["flow_speedup_pair"] >= 10 else "NOT met"
+    goal = "met" if s["flow_speedup_stack"] >= 10 else "NOT met"
+    goal_opencv = "met" if s["flow_speedup_stack_opencv"] >= 10 else "NOT met"
     notes = f"""
-Frames {HEIGHT}x{WIDTH}, batch 1, {s['threads']} torch threads, CPU only; medians of {args.repeats} runs.
+Frames {HEIGHT}x{WIDTH}, batch 1, {s['threads']} torch threads, CPU only; medians of {args.repeats} runs,
+timed in turns so that load from other processes hits every method alike.
 PWC-lite is the paper-scale config (`conf/stage/flow_pretrain.yaml`, {s['flow_params_m']:.2f} M parameters;
 paper: {PAPER['params_m']} M); random weights (speed does not depend on them).
 
-- Flow speed-up over TV-L1: {s['flow_speedup_pair']:.1f}x one pair per call,
-  {s['flow_speedup_stack']:.1f}x on a stack (goal >= 10x: {goal}).
+- Flow speed-up over motionlab's TV-L1 backend: {s['flow_speedup_pair']:.1f}x one pair per call,
+  {s['flow_speedup_stack']:.1f}x on a stack (goal >= 10x: {goal}); over TV-L1 with OpenCV's defaults
+  (the issue's 0.85 s/pair reference): {s['flow_speedup_pair_opencv']:.1f}x and {s['flow_speedup_stack_opencv']:.1f}x
+  (goal: {goal_opencv}). The backend's deeper, coarser pyramid (needed for large motion) also makes
+  TV-L1 several times faster than with OpenCV's defaults.
 - Motion stream from RGB frames to a prediction: {s['stream_speedup']:.1f}x the frames/s of TV-L1 + the
   same classifier. The paper reports {PAPER['fps']} frames/s for its motion stream on an RTX 2070 GPU.
 - Vectorised cost volume: {s['cost_volume_speedup']:.0f}x faster than a Python loop over pixels.

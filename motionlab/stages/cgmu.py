@@ -44,8 +44,9 @@ from motionlab.training import build_trainer, cache_dir, fit_resumable, seed_sta
 
 
 # ------------------------------------------------------------------------------------ metrics
-def endpoint_error(flow: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
-    """Per-pixel end-point error ``[..., H, W]`` of flows ``[..., 2, H, W]``."""
+def epe_map(flow: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
+    """Per-pixel end-point error ``[..., H, W]`` of flows ``[..., 2, H, W]`` (torch, differentiable; the
+    scalar numpy mean is ``motionlab.flow.metrics.endpoint_error``)."""
     return (flow - gt).norm(dim=-3)
 
 
@@ -73,7 +74,7 @@ class FlowErrors:
         self.n_all = self.n_band = 0
 
     def add(self, flow: torch.Tensor, gt: torch.Tensor, band: torch.Tensor) -> None:
-        epe = endpoint_error(flow, gt)
+        epe = epe_map(flow, gt)
         self.sum_all += float(epe.sum())
         self.n_all += epe.numel()
         self.sum_band += float(epe[band].sum())
@@ -191,7 +192,7 @@ class MotionLearner(pl.LightningModule):
         _, images = video_frames(batch)
         out = predict_motion(self.model, batch)
         if self.supervised:
-            loss = endpoint_error(out.flow, batch["flow_gt"]).mean()
+            loss = epe_map(out.flow, batch["flow_gt"]).mean()
             self.log("train/loss", loss, prog_bar=True)
             return loss
         flows, scale_weights = [out.flow.flatten(0, 1)], [1.0]
@@ -487,7 +488,7 @@ def example_figure(runs: list[dict[str, Any]], out: Path, candidates: int = 30) 
     panels = [lowres, *flows.values(), gt]
     colours = flow_to_image(torch.stack(panels)).permute(0, 2, 3, 1).numpy()
     band = motion_boundary_band(gt[None], params["boundary_threshold"], params["boundary_radius"])[0]
-    errors = [endpoint_error(f, gt).numpy() for f in flows.values()]
+    errors = [epe_map(f, gt).numpy() for f in flows.values()]
     vmax = max(float(e.max()) for e in errors)
     cols = len(panels) + 1
     fig, axes = plt.subplots(2, cols, figsize=(2.2 * cols, 4.6))

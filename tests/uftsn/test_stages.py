@@ -42,7 +42,7 @@ def test_experiment_smoke_run(experiment, shared_out):
         assert 0.0 <= m[key] <= 100.0
     assert m["motion/flow_epe"] >= 0
     if "flow/epe" in m:
-        assert {"flow/epe_tvl1", "flow/epe_dis", "flow/epe_zero"} <= set(m)
+        assert {"flow/epe_tvl1", "flow/epe_dis", "flow/epe_zero", "flow/epe_moving", "flow/epe_moving_tvl1"} <= set(m)
         store = Path(cfg.paths.store_dir) / "flow_pretrain"
         assert list(store.glob("*/figures/*.png")) and list(store.glob("*/flow_net.pt"))
     if experiment == "uftsn_gt":
