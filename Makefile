@@ -7,13 +7,16 @@ STAMP := .venv/.installed-$(shell sha1sum pyproject.toml 2>/dev/null | cut -c1-1
 SYNTHETIC_SETTINGS := synthetic_a_to_voc,synthetic_a_to_s40,synthetic_b_to_voc,synthetic_b_to_s40
 SEEDS := 0,1,2
 COMMA := ,
-MAIN_EXPERIMENTS := unreg$(COMMA)zhang_ours
-# A multirun of $(1) (experiments), then its table into experiments/$(2)/ ($(3): extra overrides).
+MAIN_EXPERIMENTS := unreg$(COMMA)zhang_unreg_matched$(COMMA)zhang_ours_wo_mra$(COMMA)zhang_ours
+MAIN_METHODS := unreg,unreg_matched,ours_wo_mra,ours
+# A multirun of $(1) (experiments), then its table into experiments/$(2)/ ($(3): extra overrides,
+# $(4): title, $(5): extra report flags). experiments/$(2)/notes.md, the analysis, goes under the table.
 define multirun_report
 	@start=$$(date +%s); dir=outputs/multirun/$(2)-$$(date +%Y%m%d-%H%M%S); \
 	$(BIN)/motionlab -m experiment=$(1) $(3) hydra.sweep.dir=$$dir trainer.progress_bar=false \
 	  && $(BIN)/motionlab-report $$dir --out experiments/$(2) --title "$(4)" --command "make $@" \
-	     --wall-time $$(( $$(date +%s) - start )) $(5)
+	     --wall-time $$(( $$(date +%s) - start )) $(5) \
+	     $(if $(wildcard experiments/$(2)/notes.md),--notes experiments/$(2)/notes.md)
 endef
 
 .PHONY: help install test test-all reproduce bench lint synthetic-figure
@@ -35,7 +38,7 @@ test-all: install  ## every test, the slow ones too
 	$(BIN)/pytest -q
 
 reproduce: install  ## main job: UNREG (+ methods) on the four synthetic settings x 3 seeds -> experiments/main/
-	$(call multirun_report,$(MAIN_EXPERIMENTS),main,setting=$(SYNTHETIC_SETTINGS) seed=$(SEEDS),Main table: four synthetic video->image settings)
+	$(call multirun_report,$(MAIN_EXPERIMENTS),main,setting=$(SYNTHETIC_SETTINGS) seed=$(SEEDS),Main table: four synthetic video->image settings,--methods $(MAIN_METHODS))
 
 bench: install  ## speed/memory benchmarks -> experiments/benchmarks/
 	$(PY) -m motionlab.bench
