@@ -33,21 +33,23 @@ def faiss_threads(threads: int) -> Iterator[None]:
         faiss.omp_set_num_threads(before)
 
 
-def kmeans(x: np.ndarray, k: int, seed: int, niter: int = 25, nredo: int = 1, threads: int = 1) -> KMeansResult:
+def kmeans(x: np.ndarray, k: int, seed: int, niter: int = 25, nredo: int = 1, threads: int = 1,
+           init: np.ndarray | None = None) -> KMeansResult:
     """K-means of the rows of ``x`` [n, d]; ``nredo`` restarts keep the lowest-inertia run. Every row
     is used (faiss would otherwise subsample to 256 per centroid); sample before calling to bound
     the cost.
 
     One CPU thread by default: once torch is imported, its OpenMP runtime and faiss's spin against
     each other, and 2 faiss threads on 2 cores took 1.7 s where 1 thread took 2 ms (18 clips,
-    K=16); the problems here (<= 262k 2-d entries, <= 13k clips) take seconds on one thread."""
+    K=16); the problems here (<= 262k 2-d entries, <= 13k clips) take seconds on one thread.
+    ``init`` [k, d]: start from these centroids instead of seeded random rows (benchmarks)."""
     x = np.ascontiguousarray(x, dtype=np.float32)
     if x.ndim != 2 or len(x) < k:
         raise ValueError(f"K-means with k={k} needs at least k rows of a 2-d array, got shape {x.shape}")
     model = faiss.Kmeans(x.shape[1], k, niter=niter, nredo=nredo, seed=int(seed), gpu=use_gpu(),
                          verbose=False, max_points_per_centroid=max(1, -(-len(x) // k)), min_points_per_centroid=1)
     with faiss_threads(threads):
-        model.train(x)
+        model.train(x, init_centroids=None if init is None else np.ascontiguousarray(init, np.float32))
         distances, labels = model.index.search(x, 1)
     return KMeansResult(model.centroids.copy(), labels[:, 0].astype(np.int64), float(distances.sum()))
 

@@ -158,6 +158,13 @@ def flow_task(index: int) -> ClipRecord:
     return record
 
 
+def decode_flow_task(index: int) -> int:
+    """Decode clip ``index`` and compute its flow, nothing else (no cache, no histogram): the
+    baseline the stage's own wall time is measured against (``motionlab.bench.pseudolabels``).
+    Returns the number of flow pairs."""
+    return len(_compute_flow(_STATE["source"][index]))
+
+
 def clip_rng(seed: int, video_id: str) -> np.random.Generator:
     """A generator that depends only on the seed and the clip, not on order or process."""
     digest = hashlib.sha256(f"{seed}:{video_id}".encode()).digest()

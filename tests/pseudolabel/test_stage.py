@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from helpers import make_cfg
 
-from motionlab.data.sources import register_video_source
+from motionlab.data.sources import build_video_source, register_video_source
 from motionlab.data.synthetic import SyntheticVideos
 from motionlab.data.types import DataError, VideoSample
 from motionlab.flow.base import build_flow
@@ -23,6 +23,7 @@ from motionlab.flow.cache import FlowCache, cache_key
 from motionlab.pipeline import run_pipeline
 from motionlab.pseudolabel.cluster import clustering_scores
 from motionlab.pseudolabel.otsu import MagnitudeHistogram
+from motionlab.pseudolabel.passes import ClipPool, PassConfig, decode_flow_task
 from motionlab.training import cache_dir, plain
 
 P = "pipeline.stages.pseudolabels.params."
@@ -77,6 +78,18 @@ def test_streamed_otsu_equals_the_threshold_of_all_flow_at_once(serial):
     histogram = MagnitudeHistogram(0.01, 512.0)
     histogram.add_flow(everything)
     assert metrics["otsu_threshold"] == pytest.approx(histogram.threshold())
+
+
+def test_decode_flow_baseline_computes_the_cached_flow(serial):
+    """The bench's "decode + flow alone" pass does the stage's flow work: the same flow, unrounded."""
+    _, _, root = serial
+    cfg = make_cfg(root, "pipeline=pseudolabels")
+    source = build_video_source(cfg.data.video, "train", cache_dir(cfg))
+    config = PassConfig("dis", {"preset": "medium"}, str(root / "unused"), "unused", 0.01, 512.0)
+    with ClipPool(0, source, config, progress=False) as pool:
+        assert list(pool.map(decode_flow_task, [0, 1], "decode + flow")) == [7, 7]
+    cached = flow_cache(root, "dis").load("synthetic-train-00001")
+    np.testing.assert_allclose(build_flow("dis", preset="medium").clip(source[1].frames), cached, atol=0.01)
 
 
 def test_workers_do_not_change_labels(serial, tmp_path):

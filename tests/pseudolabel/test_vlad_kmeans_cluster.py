@@ -67,6 +67,21 @@ def test_kmeans_is_seeded_and_finds_separated_blobs():
         kmeans(x[:3], 4, seed=0)
 
 
+def test_kmeans_from_given_centroids_follows_lloyd_iterations():
+    """With ``init`` the result is plain Lloyd from those centroids (the bench compares it with
+    scikit-learn this way): overlapping blobs, so the centroids move over several iterations."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(300, 2)).astype(np.float32) + np.repeat(np.array([[0, 0], [2, 0], [1, 2]]), 100, 0)
+    init = x[[0, 1, 2]].copy()
+    centroids = init.astype(np.float64)
+    for _ in range(6):
+        assign = ((x[:, None] - centroids[None]) ** 2).sum(-1).argmin(1)
+        centroids = np.stack([x[assign == j].mean(0) for j in range(3)])
+    result = kmeans(x, 3, seed=0, niter=6, init=init)
+    assert not np.allclose(centroids, init, atol=0.1)
+    np.testing.assert_allclose(result.centroids, centroids, atol=1e-4)
+
+
 def _entropy(labels: np.ndarray) -> float:
     p = np.bincount(labels) / len(labels)
     p = p[p > 0]
