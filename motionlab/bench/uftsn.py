@@ -61,6 +61,23 @@ def cpu_scale_net_config() -> dict:
     return OmegaConf.to_container(net, resolve=True)
 
 
+def profile_table(fn: Callable[[], object], top: int = 8) -> str:
+    """Where the time of ``fn`` goes: the ``top`` operators by self CPU time (torch.profiler), as a
+    markdown table; the share is of the profiled total."""
+    from torch.profiler import ProfilerActivity, profile
+
+    fn()
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        fn()
+    events = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
+    total = sum(e.self_cpu_time_total for e in events) or 1
+    lines = ["| operator | calls | self CPU (ms) | share |", "|---|---|---|---|"]
+    for e in events[:top]:
+        ms, share = e.self_cpu_time_total / 1e3, 100 * e.self_cpu_time_total / total
+        lines.append(f"| `{e.key}` | {e.count} | {ms:.1f} | {share:.0f}% |")
+    return "\n".join(lines)
+
+
 def random_frames(count: int, seed: int = 0) -> np.ndarray:
     """Smooth random RGB frames (a textured scene shifted by a few pixels per frame), uint8."""
     rng = np.random.default_rng(seed)
@@ -146,6 +163,7 @@ def measure(repeats: int) -> tuple[list[list[object]], dict[str, float]]:
         "stream_speedup": tvl1_stack / ours_stack,
         "cost_volume_speedup": cv_naive / cv_fast,
         "threads": torch.get_num_threads(),
+        "profile": profile_table(lambda: net.flow_sequence(clip[None])),
     }
     return rows, summary
 
@@ -176,6 +194,10 @@ paper: {PAPER['params_m']} M); random weights (speed does not depend on them).
 - Vectorised cost volume: {s['cost_volume_speedup']:.0f}x faster than a Python loop over pixels.
 - EPE against the synthetic ground truth (ours vs TV-L1 vs DIS) is in experiments/uftsn/ (table 3 of
   `make reproduce-uftsn-table3`), measured on 64 px synthetic videos by the flow_pretrain stage.
+
+## Profile: PWC-lite on an {STACK + 1}-frame stack (paper-scale config), top operators by self CPU time
+
+{s['profile']}
 """
     write_results(args.out, "UF-TSN Table 3 analogue: motion-stream parameters and speed on this CPU",
                   "python -m motionlab.bench.uftsn", ["what", "params (M)", "throughput", "latency"], rows,
