@@ -6,6 +6,7 @@ ZHANG_VOC_SETTINGS ?= synthetic_a_to_voc,synthetic_b_to_voc
 ZHANG_SEEDS ?= $(SEEDS)
 ZHANG_TABLE2 := unreg,zhang_unreg_matched,zhang_unreg_motion,zhang_unreg_smooth1,zhang_unreg_smooth2,zhang_ours_wo_mra,zhang_only_mr,zhang_ours,zhang_ours_bow
 ZHANG_SHOTS ?= 3,10,30,60
+ZHANG_S1_MODEL ?= vgg16_small  # the VGG16 layout at CPU scale; real data: ZHANG_S1_MODEL=vgg16
 EXTRA ?=
 
 .PHONY: reproduce-zhang-table1 reproduce-zhang-table2 reproduce-zhang-fig4 reproduce-zhang-tableS1
@@ -26,4 +27,4 @@ reproduce-zhang-fig4: install  ## Zhang Figure 4: accuracy vs labeled images per
 	$(call multirun_report,$(MAIN_EXPERIMENTS),zhang-fig4,setting=synthetic_a_to_voc seed=$(ZHANG_SEEDS) data.image.shots_per_class=$(ZHANG_SHOTS) $(EXTRA),Zhang et al. Figure 4: accuracy vs labeled images per class,--column data.image.shots_per_class --plot --methods $(MAIN_METHODS))
 
 reproduce-zhang-tableS1: install  ## Zhang Table S1: VGG16 encoder, the two ->VOC settings -> experiments/zhang-tableS1/
-	$(call multirun_report,zhang_unreg_vgg16$(COMMA)zhang_vgg16,zhang-tableS1,setting=$(ZHANG_VOC_SETTINGS) seed=$(ZHANG_SEEDS) $(EXTRA),Zhang et al. Table S1: VGG16 encoder)
+	$(call multirun_report,zhang_unreg_vgg16$(COMMA)zhang_vgg16,zhang-tableS1,setting=$(ZHANG_VOC_SETTINGS) seed=$(ZHANG_SEEDS) model=$(ZHANG_S1_MODEL) $(EXTRA),Zhang et al. Table S1: VGG16 encoder ($(ZHANG_S1_MODEL)))

@@ -46,6 +46,11 @@ def _alexnet_small_features() -> nn.Module:
     )
 
 
+# VGG16's layout (configuration "D": 13 convs in five blocks) at 1/8 of its widths, for 64 px input;
+# built with BatchNorm, without which it does not leave chance at CPU-scale schedules (conf/model/vgg16_small.yaml).
+VGG16_SMALL = [8, 8, "M", 16, 16, "M", 32, 32, 32, "M", 64, 64, 64, "M", 64, 64, 64, "M"]
+
+
 def _load_weights(model: nn.Module, path: str) -> None:
     """ImageNet initialisation (SUP-FT) from a local file only: nothing is downloaded at run time."""
     file = Path(path)
@@ -61,14 +66,18 @@ def _load_weights(model: nn.Module, path: str) -> None:
 
 
 def build_encoder(cfg: DictConfig) -> Encoder:
-    """The encoder named by ``cfg.arch`` (alexnet | alexnet_small | vgg16), random init unless
-    ``cfg.weights`` points to a local torchvision state_dict."""
+    """The encoder named by ``cfg.arch`` (alexnet | alexnet_small | vgg16 | vgg16_small), random init
+    unless ``cfg.weights`` points to a local torchvision state_dict."""
     dim, drop = int(cfg.feature_dim), float(cfg.dropout)
+    if cfg.arch in ("alexnet_small", "vgg16_small") and cfg.get("weights"):
+        full = cfg.arch.removesuffix("_small")
+        raise ValueError(f"{cfg.arch} has no pretrained weights; use model={full} for SUP-FT")
     if cfg.arch == "alexnet_small":
-        if cfg.get("weights"):
-            raise ValueError("alexnet_small has no pretrained weights; use model=alexnet for SUP-FT")
         fc = nn.Sequential(nn.Dropout(drop), nn.Linear(48 * 4 * 4, dim), nn.ReLU(inplace=True))
         return Encoder(_alexnet_small_features(), nn.AdaptiveMaxPool2d(4), fc, dim)
+    if cfg.arch == "vgg16_small":
+        fc = nn.Sequential(nn.Linear(64 * 2 * 2, dim), nn.ReLU(inplace=True), nn.Dropout(drop))
+        return Encoder(models.vgg.make_layers(VGG16_SMALL, batch_norm=True), nn.AdaptiveMaxPool2d(2), fc, dim)
     if cfg.arch == "alexnet":
         net = models.alexnet(weights=None)
         if cfg.get("weights"):
@@ -83,4 +92,4 @@ def build_encoder(cfg: DictConfig) -> Encoder:
             _load_weights(net, cfg.weights)
         fc = nn.Sequential(*list(net.classifier.children())[:3])  # fc6, ReLU, Dropout
         return Encoder(net.features, net.avgpool, fc, dim)
-    raise ValueError(f"unknown model.arch {cfg.arch!r}; valid: ['alexnet', 'alexnet_small', 'vgg16']")
+    raise ValueError(f"unknown model.arch {cfg.arch!r}; valid: ['alexnet', 'alexnet_small', 'vgg16', 'vgg16_small']")
