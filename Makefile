@@ -38,7 +38,7 @@ test-all: install  ## every test, the slow ones too
 	$(BIN)/pytest -q
 
 reproduce: install  ## main job: UNREG (+ methods) on the four synthetic settings x 3 seeds -> experiments/main/
-	$(call multirun_report,$(MAIN_EXPERIMENTS),main,setting=$(SYNTHETIC_SETTINGS) seed=$(SEEDS),Main table: four synthetic video->image settings,--methods $(MAIN_METHODS))
+	$(call multirun_report,$(MAIN_EXPERIMENTS),main,setting=$(SYNTHETIC_SETTINGS) seed=$(SEEDS),Main table: four synthetic video->image settings,--methods $(MAIN_METHODS) --paired unreg)
 
 bench: install  ## speed/memory benchmarks -> experiments/benchmarks/
 	$(PY) -m motionlab.bench

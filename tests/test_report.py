@@ -43,3 +43,14 @@ def test_columns_from_a_config_key_and_a_plot(tmp_path):
     assert "| method | shots_per_class=5 | shots_per_class=10 |" in md
     assert "| ours | 50.50 ± 0.71 (n=2) | 100.50 ± 0.71 (n=2) |" in md
     assert (tmp_path / "exp" / "results.png").stat().st_size > 0
+
+
+def test_paired_differences_use_matching_seeds_only(tmp_path):
+    for seed, (base, ours) in enumerate([(10.0, 14.0), (30.0, 32.0), (20.0, 21.0)]):
+        _job(tmp_path / "mr", "unreg", "s1", seed, base)
+        _job(tmp_path / "mr", "ours", "s1", seed, ours)
+    _job(tmp_path / "mr", "ours", "s1", 7, 99.0)  # no baseline run for seed 7: left out of the pairs
+    main([str(tmp_path / "mr"), "--out", str(tmp_path / "exp"), "--paired", "unreg"])
+    md = (tmp_path / "exp" / "results.md").read_text()
+    assert "## Paired differences to unreg" in md
+    assert "| ours - unreg | +2.33 ± 1.53 (n=3) |" in md
