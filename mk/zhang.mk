@@ -13,7 +13,7 @@ EXTRA ?=
 
 .PHONY: reproduce-zhang-table1 reproduce-zhang-table2 reproduce-zhang-fig4 reproduce-zhang-tableS1
 reproduce-zhang-table1: install  ## Zhang Table 1: UNREG vs Ours, four settings x 3 seeds -> experiments/zhang-table1/
-	$(call multirun_report,$(MAIN_EXPERIMENTS),zhang-table1,setting=$(ZHANG_SETTINGS) seed=$(ZHANG_SEEDS) $(EXTRA),Zhang et al. Table 1: UNREG vs Ours,--methods $(MAIN_METHODS) --paired unreg)
+	$(call multirun_report,$(MAIN_EXPERIMENTS),zhang-table1,setting=$(ZHANG_SETTINGS) seed=$(ZHANG_SEEDS) $(EXTRA),Zhang et al. Table 1: UNREG vs Ours,--methods $(MAIN_METHODS) --paired $(MAIN_BASELINES))
 
 reproduce-zhang-table2: install  ## Zhang Table 2: every ablation, the two ->VOC settings x 3 seeds (SUP-FT: SUPFT_WEIGHTS=path)
 	@start=$$(date +%s); dir=outputs/multirun/zhang-table2-$$(date +%Y%m%d-%H%M%S); \
@@ -23,11 +23,11 @@ reproduce-zhang-table2: install  ## Zhang Table 2: every ablation, the two ->VOC
 	  seed=$(ZHANG_SEEDS) model.weights=$(SUPFT_WEIGHTS) $(EXTRA) hydra.sweep.dir=$$dir/sup_ft trainer.progress_bar=false; \
 	  else echo "SUP-FT skipped: it needs ImageNet weights, give SUPFT_WEIGHTS=/path/to/alexnet.pth"; fi \
 	&& $(BIN)/motionlab-report $$dir --out experiments/zhang-table2 --title "Zhang et al. Table 2: ablations" \
-	  --command "make $@" --wall-time $$(( $$(date +%s) - start )) --methods $(ZHANG_TABLE2_ROWS) --paired unreg \
+	  --command "make $@" --wall-time $$(( $$(date +%s) - start )) --methods $(ZHANG_TABLE2_ROWS) --paired $(MAIN_BASELINES) \
 	  $(if $(wildcard experiments/zhang-table2/notes.md),--notes experiments/zhang-table2/notes.md)
 
 reproduce-zhang-fig4: install  ## Zhang Figure 4: accuracy vs labeled images per class (plot) -> experiments/zhang-fig4/
-	$(call multirun_report,$(MAIN_EXPERIMENTS),zhang-fig4,setting=synthetic_a_to_voc seed=$(ZHANG_SEEDS) data.image.shots_per_class=$(ZHANG_SHOTS) $(EXTRA),Zhang et al. Figure 4: accuracy vs labeled images per class,--column data.image.shots_per_class --plot --methods $(MAIN_METHODS) --paired unreg)
+	$(call multirun_report,$(MAIN_EXPERIMENTS),zhang-fig4,setting=synthetic_a_to_voc seed=$(ZHANG_SEEDS) data.image.shots_per_class=$(ZHANG_SHOTS) $(EXTRA),Zhang et al. Figure 4: accuracy vs labeled images per class,--column data.image.shots_per_class --plot --methods $(MAIN_METHODS) --paired $(MAIN_BASELINES))
 
 reproduce-zhang-tableS1: install  ## Zhang Table S1: VGG16 encoder, the two ->VOC settings -> experiments/zhang-tableS1/
 	$(call multirun_report,zhang_unreg_vgg16$(COMMA)zhang_vgg16,zhang-tableS1,setting=$(ZHANG_VOC_SETTINGS) seed=$(ZHANG_SEEDS) model=$(ZHANG_S1_MODEL) $(EXTRA),Zhang et al. Table S1: VGG16 encoder ($(ZHANG_S1_MODEL)),--methods unreg_vgg16$(COMMA)ours_vgg16 --paired unreg_vgg16)

@@ -54,3 +54,14 @@ def test_paired_differences_use_matching_seeds_only(tmp_path):
     md = (tmp_path / "exp" / "results.md").read_text()
     assert "## Paired differences to unreg" in md
     assert "| ours - unreg | +2.33 ± 1.53 (n=3) |" in md
+
+
+def test_several_paired_baselines_give_one_table_each(tmp_path):
+    for seed, (base, matched, ours) in enumerate([(10.0, 12.0, 14.0), (30.0, 31.0, 32.0)]):
+        for method, value in (("unreg", base), ("matched", matched), ("ours", ours)):
+            _job(tmp_path / "mr", method, "s1", seed, value)
+    main([str(tmp_path / "mr"), "--out", str(tmp_path / "exp"), "--paired", "unreg,matched"])
+    md = (tmp_path / "exp" / "results.md").read_text()
+    assert "| ours - unreg | +3.00 ± 1.41 (n=2) |" in md and "| matched - unreg | +1.50 ± 0.71 (n=2) |" in md
+    assert "| ours - matched | +1.50 ± 0.71 (n=2) |" in md
+    assert "unreg - matched" not in md

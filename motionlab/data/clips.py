@@ -31,3 +31,17 @@ def smoothness_starts(num_frames: int, delta_t: int, batch: int, generator: torc
     t1 = torch.randint(0, last + 1, (batch,), generator=generator)
     t2 = step(t1)
     return t1, t2, step(t2)
+
+
+def other_video_rows(video_ids: torch.Tensor) -> torch.Tensor:
+    """For each row of a batch, a row holding a *different* video: the negative of S1 and the third
+    clip of Ŝ2. The previous row, cyclically (the batch is shuffled each epoch), or the nearest
+    earlier one whose video differs where a sampler repeats a video in a batch (DDP padding)."""
+    b = len(video_ids)
+    rows = torch.arange(b, device=video_ids.device)
+    candidates = (rows[:, None] - torch.arange(1, max(b, 2), device=video_ids.device)[None]) % b
+    differs = video_ids[candidates] != video_ids[:, None]
+    if b < 2 or not bool(differs.any(1).all()):
+        raise ValueError(f"the smoothness losses need clips of at least two different videos per batch; got video "
+                         f"ids {video_ids.tolist()}: raise the video batch size (per device)")
+    return candidates[rows, differs.int().argmax(1)]

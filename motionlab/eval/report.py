@@ -101,15 +101,16 @@ def table(runs: list[dict], methods: list[str] | None = None, settings: list[str
     return header, md_rows, csv_rows
 
 
-def paired_table(runs: list[dict], baseline: str, methods: list[str] | None = None
+def paired_table(runs: list[dict], baseline: str, methods: list[str] | None = None, skip: tuple[str, ...] = ()
                  ) -> tuple[list[str], list[list[str]]]:
     """Mean ± std over seeds of (method - baseline) on the same seed and setting. The jobs of one seed
     share their step-1 initialisation and data sample, so the paired difference removes most of the
-    seed-to-seed spread that dominates the plain table at 3 seeds."""
+    seed-to-seed spread that dominates the plain table at 3 seeds. ``skip``: methods left out (the
+    baselines of earlier paired tables)."""
     values: dict[tuple[str, str], dict[int, float]] = defaultdict(dict)
     for r in runs:
         values[(r["method"], r["setting"])][int(r["seed"])] = float(r["value"])
-    methods = [m for m in (methods or dict.fromkeys(r["method"] for r in runs)) if m != baseline]
+    methods = [m for m in (methods or dict.fromkeys(r["method"] for r in runs)) if m != baseline and m not in skip]
     settings = sorted({r["setting"] for r in runs}, key=_natural)
     rows = []
     for m in methods:
@@ -134,8 +135,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--notes", type=Path, default=None, help="markdown appended under the table")
     ap.add_argument("--column", default=None, help="config key whose values are the columns (default: setting)")
     ap.add_argument("--plot", action="store_true", help="with --column: also save results.png (accuracy vs column)")
-    ap.add_argument("--paired", default=None, metavar="METHOD",
-                    help="also tabulate each method's per-seed difference to METHOD (same seeds)")
+    ap.add_argument("--paired", default=None, metavar="METHOD[,METHOD...]",
+                    help="also tabulate each method's per-seed difference to METHOD (same seeds); several "
+                         "baselines give one table each, without the rows of the baselines before")
     args = ap.parse_args(argv)
     runs = [r for d in args.multirun_dir for r in collect(d, args.column)]
     metric = sorted({r["report_metric"] for r in runs})
@@ -143,15 +145,18 @@ def main(argv: list[str] | None = None) -> None:
     header, md_rows, csv_rows = table(runs, methods)
     print(f"{args.title} — {', '.join(metric)} (%), mean ± std over seeds\n")
     print(markdown_table(header, md_rows))
-    if args.paired:
-        paired_header, paired_rows = paired_table(runs, args.paired, methods)
-        print(f"\npaired differences to {args.paired}:\n" + markdown_table(paired_header, paired_rows))
+    baselines = args.paired.split(",") if args.paired else []
+    paired = {b: paired_table(runs, b, methods, skip=tuple(baselines[:i])) for i, b in enumerate(baselines)}
+    for b, (paired_header, paired_rows) in paired.items():
+        print(f"\npaired differences to {b}:\n" + markdown_table(paired_header, paired_rows))
     if args.out:
         notes = f"Metric: {', '.join(metric)} (%), mean ± std over seeds; one row per method, one column per setting.\n"
-        if args.paired:
-            notes += (f"\n## Paired differences to {args.paired} (percentage points, mean ± std over seeds)\n\n"
-                      "Per seed and setting, method minus baseline: runs of one seed share the data sample and "
-                      "(for Algorithm 1) the step-1 initialisation.\n\n" + markdown_table(paired_header, paired_rows))
+        for i, (b, (paired_header, paired_rows)) in enumerate(paired.items()):
+            notes += f"\n## Paired differences to {b} (percentage points, mean ± std over seeds)\n\n"
+            if i == 0:
+                notes += ("Per seed and setting, method minus baseline: runs of one seed share the data sample and "
+                          "(for Algorithm 1) the step-1 initialisation.\n\n")
+            notes += markdown_table(paired_header, paired_rows)
         if args.notes:
             notes += "\n" + args.notes.read_text()
         command = args.command or " ".join(sys.argv)

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 from torchmetrics.classification import MulticlassAccuracy
 
-from motionlab.data.clips import motion_subclip_starts, smoothness_starts
+from motionlab.data.clips import motion_subclip_starts, other_video_rows, smoothness_starts
 from motionlab.data.transforms import normalize
 from motionlab.losses.smoothness import first_order_smoothness, second_order_smoothness
 from motionlab.models.motion import MotionGRU
@@ -71,15 +71,13 @@ class VRETraining(pl.LightningModule):
             terms["motion"] = F.cross_entropy(logits, labels, ignore_index=-1)
             self.log("train/motion_acc", (logits.argmax(1) == labels).float().mean())
         if {"smooth1", "smooth2"} & set(self.losses):
-            if b < 2:
-                raise ValueError("smoothness needs clips of at least two videos per batch")
+            other = other_video_rows(video["index"])
             t1, t2, t3 = (s.to(feats.device) for s in smoothness_starts(t, self.delta_t, b, None))
             f1, f2, f3 = (self.gru.windows(feats, s, self.delta_t) for s in (t1, t2, t3))
-            # "another video": the next video of the batch (the batch is shuffled each epoch)
             if "smooth1" in self.losses:
-                terms["smooth1"] = first_order_smoothness(f1, f2, f2.roll(1, 0), self.margin)
+                terms["smooth1"] = first_order_smoothness(f1, f2, f2[other], self.margin)
             if "smooth2" in self.losses:
-                terms["smooth2"] = second_order_smoothness(f1, f2, f3, f3.roll(1, 0), self.margin)
+                terms["smooth2"] = second_order_smoothness(f1, f2, f3, f3[other], self.margin)
         return terms
 
     def training_step(self, batch: dict[str, dict[str, torch.Tensor]], batch_idx: int) -> torch.Tensor:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
 import torch
 
-from motionlab.data.clips import motion_subclip_starts, smoothness_starts
+from motionlab.data.clips import motion_subclip_starts
 from motionlab.losses.smoothness import contrastive_loss, first_order_smoothness, second_order_smoothness
 from motionlab.models.motion import MotionAugmentedFeatures, MotionGRU
 
@@ -34,17 +32,6 @@ def test_motion_subclips_split_k_frames_into_three():
     assert motion_subclip_starts(7, 5) == [0, 1, 2]
     with pytest.raises(ValueError):
         motion_subclip_starts(5, 6)
-
-
-def test_smoothness_starts_overlap_by_at_least_half():
-    g = torch.Generator().manual_seed(0)
-    for k, dt in ((12, 10), (7, 5), (8, 4)):
-        t1, t2, t3 = smoothness_starts(k, dt, 500, g)
-        reach = math.ceil(dt / 2)
-        for t in (t1, t2, t3):
-            assert t.min() >= 0 and t.max() <= k - dt
-        assert (t2 - t1).abs().max() <= reach and (t3 - t2).abs().max() <= reach
-    assert len({int(x) for x in t2 - t1}) > 1  # not always the same offset
 
 
 def test_still_image_mr_is_the_first_gru_step_of_a_video():
