@@ -13,6 +13,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
+import motionlab.config.resolvers  # noqa: F401  (registers ${sweep_tag:...} before Hydra composes)
 from motionlab.config.preflight import CONF_DIR, preflight
 from motionlab.pipeline import plan_pipeline
 from motionlab.task import train

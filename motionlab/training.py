@@ -23,6 +23,16 @@ from motionlab.pipeline import StageContext, plain  # noqa: F401  (plain: re-exp
 
 log = logging.getLogger(__name__)
 
+
+class _DropLitLoggerTip(logging.Filter):
+    """Lightning 2.6 advertises its cloud logger once per Trainer: hundreds of lines in a sweep's log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "litlogger" not in record.getMessage()
+
+
+logging.getLogger("pytorch_lightning.utilities.rank_zero").addFilter(_DropLitLoggerTip())
+
 _WANDB_RUN: Any = None  # the run of the current job; opened and always finished by motionlab.task
 
 

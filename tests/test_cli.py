@@ -76,3 +76,30 @@ def test_one_run_end_to_end(tmp_path):
     assert summary["method"] == "unreg" and summary["seed"] == 3
     assert 0.0 <= summary["value"] <= 100.0
     assert (metrics.parent / "logs" / "classifier" / "metrics.csv").exists()
+
+
+def test_a_sweep_over_another_key_gives_every_job_its_own_run_dir(tmp_path):
+    """Figure 4 sweeps shots per class at fixed method/setting/seed: those jobs must not share (and
+    overwrite) one run directory, and the report must see one column per value."""
+    from motionlab.eval.report import main as report
+
+    sweep = tmp_path / "multirun"
+    result = run_cli(["-m", "debug=fast", f"paths.output_root={tmp_path}", f"hydra.sweep.dir={sweep}",
+                      "data.image.shots_per_class=1,2", "trainer.progress_bar=false"])
+    assert result.returncode == 0, result.stderr[-3000:]
+    runs = sorted(p.parent.name for p in sweep.rglob("metrics.json"))
+    assert runs == ["seed0_data.image.shots_per_class=1", "seed0_data.image.shots_per_class=2"]
+    report([str(sweep), "--column", "data.image.shots_per_class", "--out", str(tmp_path / "table")])
+    md = (tmp_path / "table" / "results.md").read_text()
+    assert "| method | shots_per_class=1 | shots_per_class=2 |" in md and "(n=1)" in md
+
+
+def test_sweep_tag_leaves_out_the_path_keys_roots_and_run_control():
+    from motionlab.config.resolvers import sweep_tag
+
+    assert sweep_tag(["experiment=zhang_ours", "seed=1", "setting=x", "trainer=ddp", "trainer.progress_bar=false",
+                      "data.video.root=/data/UCF101", "logger=wandb"]) == ""
+    assert sweep_tag(["model=vgg16_small", "data.image.shots_per_class=3"]) == \
+        "_data.image.shots_per_class=3_model=vgg16_small"
+    assert sweep_tag(["+pipeline.stages.flow.params.seed=${seed}"]) == "_pipeline.stages.flow.params.seed=__seed_"
+    assert len(sweep_tag([f"data.video.key{i}={'x' * 30}" for i in range(10)])) == 13

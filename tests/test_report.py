@@ -37,7 +37,7 @@ def test_columns_from_a_config_key_and_a_plot(tmp_path):
             d = tmp_path / "mr" / "ours" / "s1" / f"seed{seed}"
             (d / ".hydra").mkdir()
             (d / ".hydra" / "config.yaml").write_text(f"data:\n  image:\n    shots_per_class: {shots}\n")
-            d.rename(d.with_name(f"seed{seed}_shots{shots}"))
+            d.rename(d.with_name(f"seed{seed}_data.image.shots_per_class={shots}"))  # as sweep_tag names it
     main([str(tmp_path / "mr"), "--out", str(tmp_path / "exp"), "--column", "data.image.shots_per_class", "--plot"])
     md = (tmp_path / "exp" / "results.md").read_text()
     assert "| method | shots_per_class=5 | shots_per_class=10 |" in md

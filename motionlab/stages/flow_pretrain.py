@@ -28,7 +28,7 @@ from motionlab.flow.viz import flow_to_rgb, save_rgb_png
 from motionlab.losses.photometric import unsupervised_flow_loss
 from motionlab.models.pwc_lite import PWCLite, PWCLiteConfig, count_parameters, save_pwclite
 from motionlab.pipeline import Stage, StageContext, atomic_write_text, register_stage
-from motionlab.training import build_trainer, cache_dir, fit_resumable, plain
+from motionlab.training import build_trainer, cache_dir, fit_resumable, log_image, plain
 
 CHECKPOINT = "flow_net.pt"
 
@@ -158,7 +158,8 @@ def evaluate_flow(net: PWCLite, source: VideoSource, ctx: StageContext, batch_si
 
 
 def write_figures(ctx: StageContext, source: VideoSource, flows: dict[str, np.ndarray], count: int) -> None:
-    """One PNG per example: first frame | ground truth | each method, one colour scale per row."""
+    """One PNG per example (first frame | ground truth | each method, one colour scale per row),
+    saved and logged."""
     out = ctx.work_dir / "figures"
     out.mkdir(exist_ok=True)
     picks = np.linspace(0, len(source) - 1, min(count, len(source))).round().astype(int)
@@ -166,7 +167,9 @@ def write_figures(ctx: StageContext, source: VideoSource, flows: dict[str, np.nd
         row = np.stack([f[i, 0] for f in flows.values()])
         scale = float(np.sqrt((flows["gt"][i, 0] ** 2).sum(0)).max()) or 1.0
         panels = [source[int(i)].frames[0], *flow_to_rgb(row, max_magnitude=scale)]
-        save_rgb_png(out / f"flow_{i:04d}_{'_'.join(flows)}.png", np.concatenate(panels, axis=1))
+        path = out / f"flow_{i:04d}_{'_'.join(flows)}.png"
+        save_rgb_png(path, np.concatenate(panels, axis=1))
+        log_image(ctx, f"flow_{i:04d}", path)  # wandb, when it is the logger
 
 
 @register_stage
