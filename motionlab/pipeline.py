@@ -215,9 +215,14 @@ def _topological_order(specs: DictConfig) -> list[str]:
     return order
 
 
+RANK_VARIABLES = ("RANK", "SLURM_PROCID", "LOCAL_RANK", "NODE_RANK")
+
+
 def is_rank_zero() -> bool:
-    """Rank 0 of the whole job; Lightning's launchers set these variables on the other ranks."""
-    return int(os.environ.get("LOCAL_RANK", 0)) == 0 and int(os.environ.get("NODE_RANK", 0)) == 0
+    """Rank 0 of the whole job: every rank variable a launcher may set is 0 or unset (torchrun:
+    ``RANK``; SLURM tasks: ``SLURM_PROCID``; ranks Lightning spawns: ``LOCAL_RANK``, ``NODE_RANK``,
+    which also tells them apart inside one SLURM task)."""
+    return all(int(os.environ.get(variable, 0)) == 0 for variable in RANK_VARIABLES)
 
 
 def run_pipeline(cfg: DictConfig, run_dir: Path) -> dict[str, dict[str, Any]]:

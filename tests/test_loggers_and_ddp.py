@@ -42,3 +42,27 @@ def test_ddp_on_two_cpu_processes_writes_one_run_dir(tmp_path):
     assert len(run_dirs) == 1, run_dirs
     summary = json.loads((run_dirs[0] / "metrics.json").read_text())
     assert 0.0 <= summary["value"] <= 100.0
+
+
+@pytest.mark.parametrize("env, zero", [({}, True), ({"LOCAL_RANK": "1"}, False), ({"SLURM_PROCID": "3"}, False),
+                                       ({"SLURM_PROCID": "0", "LOCAL_RANK": "2"}, False), ({"RANK": "0"}, True)])
+def test_rank_zero_from_any_launchers_variables(monkeypatch, env, zero):
+    from motionlab.pipeline import RANK_VARIABLES, is_rank_zero
+
+    for variable in RANK_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    for variable, value in env.items():
+        monkeypatch.setenv(variable, value)
+    assert is_rank_zero() is zero
+
+
+def test_slurm_launcher_composes_with_one_task_per_gpu():
+    from hydra import compose, initialize_config_dir
+
+    from motionlab.config.preflight import CONF_DIR
+
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose("config", overrides=["hydra/launcher=slurm", "trainer=multinode"], return_hydra_config=True)
+    launcher = cfg.hydra.launcher
+    assert launcher._target_.endswith("SlurmLauncher")
+    assert launcher.tasks_per_node == launcher.gpus_per_node == 4 and launcher.nodes == cfg.trainer.num_nodes == 2

@@ -26,9 +26,11 @@ from typing import Any
 
 import numpy as np
 
+from motionlab.bench._videos import write_mmaction_tree
 from motionlab.eval.results import write_results
 
 SIZES = (100, 300, 1000)
+FRAMES = 36  # >= the 12 key frames at an interval of 3 of the data/video=mmaction_video defaults
 GOAL_RATIO = 1.2
 
 
@@ -45,45 +47,53 @@ def peak_mib(who: int) -> float:
     return resource.getrusage(who).ru_maxrss / 1024  # Linux reports KiB
 
 
-def decode_flow_seconds(store: Path, data: str, clips: int, backend: str, params: dict[str, Any],
-                        workers: int) -> float:
-    """Wall time of decoding every clip and computing its flow, nothing else."""
+def video_source(overrides: list[str], cache: Path):
     from motionlab.config.preflight import compose_config
     from motionlab.data.sources import build_video_source
+
+    return build_video_source(compose_config(overrides).data.video, "train", cache)
+
+
+def decode_flow_seconds(store: Path, data: list[str], backend: str, params: dict[str, Any], workers: int) -> float:
+    """Wall time of decoding every clip (a file source decodes its selection into the clip cache when
+    built) and computing its flow, nothing else."""
     from motionlab.pseudolabel.passes import ClipPool, PassConfig, decode_flow_task
 
-    cfg = compose_config([f"data/video={data}", f"data.video.num_videos={clips}"])
-    source = build_video_source(cfg.data.video, "train", store / "cache")
-    config = PassConfig(backend, params, str(store / "flow"), "unused", 0.01, 512.0)
     start = time.perf_counter()
+    source = video_source(data, store / "cache")
+    config = PassConfig(backend, params, str(store / "flow"), "unused", 0.01, 512.0)
     with ClipPool(workers, source, config, progress=False) as pool:
         pairs = sum(pool.map(decode_flow_task, range(len(source)), "decode + flow"))
     if pairs == 0:
-        raise RuntimeError(f"no flow pairs computed for {clips} clips of {data}")
+        raise RuntimeError(f"no flow pairs computed for {len(source)} clips ({data})")
     return time.perf_counter() - start
 
 
 def child(args: argparse.Namespace) -> None:
-    """One measurement in this fresh process; prints a JSON line."""
+    """One measurement in this fresh process, on the video tree the parent wrote; prints a JSON line."""
     from motionlab.pseudolabel.report import run_stage
 
     baseline = rss_mib()
     params = json.loads(args.backend_params)
+    data = json.loads(args.child)
     with tempfile.TemporaryDirectory(prefix="bench-pl-alone-") as alone, \
             tempfile.TemporaryDirectory(prefix="bench-pl-stage-") as store:
-        flow_alone = decode_flow_seconds(Path(alone), args.data, args.child, args.backend, params, args.workers)
-        overrides = [f"data.video.num_videos={args.child}"]
-        metrics, _ = run_stage(Path(store), args.data, args.backend, params, 0, args.workers, overrides)
-    print(json.dumps({"clips": args.child, "baseline_mib": baseline, "peak_mib": peak_mib(resource.RUSAGE_SELF),
+        flow_alone = decode_flow_seconds(Path(alone), data, args.backend, params, args.workers)
+        metrics, _ = run_stage(Path(store), data[0].split("=", 1)[1], args.backend, params, 0, args.workers,
+                               data[1:])
+    print(json.dumps({"clips": metrics["clips_used"], "baseline_mib": baseline,
+                      "peak_mib": peak_mib(resource.RUSAGE_SELF),
                       "worker_peak_mib": peak_mib(resource.RUSAGE_CHILDREN), "decode_flow_s": flow_alone,
-                      "stage_s": metrics["total_s"], "flow_pass_s": metrics["flow_pass_s"],
-                      "clips_used": metrics["clips_used"]}))
+                      "stage_s": metrics["total_s"], "flow_pass_s": metrics["flow_pass_s"]}))
 
 
 def measure_stage(clips: int, args: argparse.Namespace, backend: str, params: dict[str, Any]) -> dict[str, Any]:
-    cmd = [sys.executable, "-m", "motionlab.bench.pseudolabels", "--child", str(clips), "--data", args.data,
-           "--backend", backend, "--backend-params", json.dumps(params), "--workers", str(args.workers)]
-    out = subprocess.run(cmd, capture_output=True, text=True)
+    """The stage on ``clips`` freshly written MPEG-4 videos (MMAction2 layout), in a fresh process."""
+    with tempfile.TemporaryDirectory(prefix="bench-pl-videos-") as tree:
+        data = write_mmaction_tree(Path(tree), clips, FRAMES, args.size)
+        cmd = [sys.executable, "-m", "motionlab.bench.pseudolabels", "--child", json.dumps(data),
+               "--backend", backend, "--backend-params", json.dumps(params), "--workers", str(args.workers)]
+        out = subprocess.run(cmd, capture_output=True, text=True)
     if out.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -122,13 +132,13 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m motionlab.bench.pseudolabels", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=Path("experiments/benchmarks/pseudolabels"))
-    ap.add_argument("--data", default="synthetic_a", help="conf/data/video/<name>")
+    ap.add_argument("--size", type=int, default=64, help="frame size (px) of the written videos")
     ap.add_argument("--sizes", type=lambda s: [int(v) for v in s.split(",")], default=list(SIZES))
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--backend", default="dis", help="flow backend of the memory rows")
     ap.add_argument("--backend-params", default='{"preset": "medium"}', help="JSON")
     ap.add_argument("--ratio-clips", type=int, default=300, help="clips of the TV-L1 (stage default) row")
-    ap.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child is not None:
         child(args)
@@ -143,18 +153,21 @@ def main(argv: list[str] | None = None) -> None:
     peaks = [r["peak_mib"] for _, r in runs[:len(args.sizes)]]
     ratios = {backend: r["stage_s"] / r["decode_flow_s"] for backend, r in runs}
     k_rows = kmeans_rows(0)
+    flow_mib = args.sizes[-1] * 11 * 2 * args.size**2 * 4 / 2**20  # 11 key-frame pairs per clip
     header = ["flow backend", "clips", "main RSS before (MiB)", "main peak RSS (MiB)", "largest worker peak (MiB)",
               "decode + flow alone (s)", "stage wall time (s)", "stage / (decode + flow)"]
     notes = f"""
-Synthetic videos `{args.data}` (64 px, 8 key frames), {args.workers} flow worker processes, each size in a
-fresh subprocess and fresh stores (no cached flow). "decode + flow alone": the same clips through the
-same process pool with nothing but decoding and flow; the stage adds the float16 flow cache, the
-OTSU histogram, the codebook sample and K-means, the VLAD pass (reading the cached flow back) and
-the clip clustering.
+MPEG-4 videos written for the run ({args.size}x{args.size} px, {FRAMES} frames, a panning random texture) in
+MMAction2's list layout (`data/video=mmaction_video`, 12 key frames at an interval of 3), read one clip
+at a time as UCF101 or HMDB51 are; {args.workers} flow worker processes; each size in a fresh subprocess
+with fresh stores (no cached flow). "decode + flow alone": the same clips through the same process pool
+with nothing but decoding and flow; the stage adds the float16 flow cache, the OTSU histogram, the
+codebook sample and K-means, the VLAD pass (reading the cached flow back) and the clip clustering.
 
 - Memory from {args.sizes[0]} to {args.sizes[-1]} clips: main-process peak {peaks[0]:.0f} -> {peaks[-1]:.0f} MiB
-  ({peaks[-1] - peaks[0]:+.0f} MiB for {args.sizes[-1] / args.sizes[0]:.0f}x the clips); what grows is the
-  [clips, maps, 256] VLAD array, a few MB per 1000 clips.
+  ({peaks[-1] - peaks[0]:+.0f} MiB for {args.sizes[-1] / args.sizes[0]:.0f}x the clips), flow held in memory
+  would be {flow_mib:.0f} MiB at {args.sizes[-1]} clips (float32). What the stage keeps per clip is its
+  [maps, 256] float32 VLAD (7 KB a map) and a small record.
 - Stage / (decode + flow): {', '.join(f'{b}: {v:.2f}x' for b, v in ratios.items())} (goal <= {GOAL_RATIO}x:
   {'met' if max(ratios.values()) <= GOAL_RATIO else 'not met for every row'}). With a fast backend on
   64 px clips the flow is so cheap that the fixed costs (spawning workers, reading the cache back for

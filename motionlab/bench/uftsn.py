@@ -16,7 +16,6 @@ Measured at the paper's 256x340 frames on random frames (speed does not depend o
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from motionlab.bench._timing import interleaved_seconds
 from motionlab.eval.results import write_results
 from motionlab.flow.base import build_flow
 from motionlab.models.cost_volume import local_correlation, local_correlation_reference
@@ -34,21 +34,6 @@ HEIGHT, WIDTH = 256, 340
 TVL1_OPENCV_DEFAULTS = {"scale_step": 0.8, "warps": 5}  # the rest of TVL1Params are OpenCV's defaults
 STACK = 10  # flows per motion-stream input (paper)
 PAPER = {"params_m": 5.7, "fps": 131.6}  # UF-TSN motion stream, Table 3 (an RTX 2070 GPU)
-
-
-def interleaved_seconds(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
-    """Median wall time of each function, timed in turns (a, b, c, a, b, c, ...) after one untimed
-    round: on a shared machine a burst of load then hits every method alike, which is what makes
-    the ratios comparable."""
-    for fn in fns.values():
-        fn()
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def cpu_scale_net_config() -> dict:

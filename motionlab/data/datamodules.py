@@ -23,6 +23,8 @@ from motionlab.data.types import ImageSource, VideoSource
 
 def few_shot_indices(labels: np.ndarray, shots: int, seed: int) -> np.ndarray:
     """``shots`` indices per class drawn with ``seed`` (all of a class if it has fewer)."""
+    if shots < 1:
+        raise ValueError(f"data.image.shots_per_class must be >= 1 labeled image per class, got {shots}")
     rng = np.random.default_rng(seed)
     picked = [rng.permutation(np.flatnonzero(labels == c))[:shots] for c in np.unique(labels)]
     return np.sort(np.concatenate(picked))

@@ -118,6 +118,8 @@ def _pyav_frames(path: Path, wanted: list[int], size: Size) -> tuple[dict[int, n
 
         def convert(frame) -> np.ndarray:
             h, w = output_shape(frame.height, frame.width, size)
+            if (h, w) == (frame.height, frame.width):  # no scaler pass at the native size
+                return frame.to_ndarray(format="rgb24")
             return frame.to_ndarray(format="rgb24", width=w, height=h, interpolation="AREA")
 
         def frame_index(frame) -> int | None:

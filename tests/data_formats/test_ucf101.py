@@ -141,6 +141,12 @@ def test_class_folder_missing_is_recorded_per_video(ucf_copy, tmp_path):
         assert skip.reason.startswith("listed in trainlist01.txt but folder 'YoYo' not found in")
 
 
+def test_strict_mode_makes_a_missing_class_folder_an_error(ucf_copy, tmp_path):
+    shutil.rmtree(ucf_copy / "UCF-101" / "YoYo")
+    with pytest.raises(DataError, match=r"folder 'YoYo' not found .*3 listed ucf101 train videos.*on_bad_video=skip"):
+        ucf(ucf_copy, "train", tmp_path, on_bad_video="error")
+
+
 def test_broken_tree_errors_name_the_file_and_the_fix(ucf_copy, tmp_path):
     lists = ucf_copy / "ucfTrainTestlist"
     (lists / "trainlist02.txt").unlink()

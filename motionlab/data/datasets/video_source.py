@@ -87,6 +87,11 @@ class ClipVideoSource:
         self.size = as_size(cfg.size)
         self.reader = reader
         self.on_bad_video = str(cfg.on_bad_video)
+        if self.on_bad_video == "error" and listing.skips:
+            first = listing.skips[0]
+            raise DataError(f"{first.path}: {first.reason} ({len(listing.skips)} listed {dataset} {split} videos "
+                            "cannot be used); fix the tree, or set data.video.on_bad_video=skip to record and "
+                            "skip them")
         self.cache = ClipCache(Path(cache_dir) / "clips")
         num = cfg.num_test_videos if split == "test" else cfg.num_videos
         chains = subset_chains(len(self.entries), num, int(cfg.subset_seed))
