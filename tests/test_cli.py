@@ -18,6 +18,22 @@ def test_typo_in_a_key_lists_the_valid_keys(tmp_path):
     assert not (tmp_path / "runs").exists()  # failed before any work
 
 
+@pytest.mark.parametrize("override, message", [
+    ("model.arch=alexnett", "model.arch='alexnett' is not valid; choose one of ['alexnet', 'alexnet_small'"),
+    ("trainer.precision=fp16", "trainer.precision='fp16' is not valid; choose one of ['32-true', '16-mixed'"),
+    ("trainer.accelerator=tpu", "trainer.accelerator='tpu' is not valid"),
+    ("trainer.num_workers=two", "trainer"),
+    ("model.dropout=1.5", "model.dropout must be in [0, 1)"),
+])
+def test_a_bad_value_fails_before_any_work_naming_the_valid_ones(override, message, capsys):
+    from motionlab.config.preflight import preflight
+
+    with pytest.raises(SystemExit) as exit_:
+        preflight([override])
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err
+
+
 def test_typo_in_a_stage_param_suggests_the_close_key():
     overrides = ["pipeline.stages.classifier.params.max_stpes=3"]
     with pytest.raises(Exception) as err:

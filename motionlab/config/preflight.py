@@ -64,6 +64,7 @@ def explain(overrides: list[str], err: Exception) -> str:
 
 def preflight(argv: list[str]) -> DictConfig | None:
     """Compose and validate; on a bad config print why and exit with status 2."""
+    from motionlab.config.schemas import validate_groups
     from motionlab.pipeline import plan_pipeline
 
     overrides = _first_values(argv)
@@ -79,6 +80,7 @@ def preflight(argv: list[str]) -> DictConfig | None:
               file=sys.stderr)
         sys.exit(2)
     try:
+        validate_groups(cfg)
         plan_pipeline(cfg)
     except (ConfigError, KeyError, ValueError) as err:
         print(f"motionlab: config error: {err}", file=sys.stderr)

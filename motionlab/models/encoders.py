@@ -14,6 +14,8 @@ from omegaconf import DictConfig
 from torch import nn
 from torchvision import models
 
+ARCHS = ("alexnet", "alexnet_small", "vgg16", "vgg16_small")  # what build_encoder builds
+
 
 class Encoder(nn.Module):
     """conv features -> pooled -> one fc layer: the ``feature_dim`` visual representation."""
@@ -92,4 +94,4 @@ def build_encoder(cfg: DictConfig) -> Encoder:
             _load_weights(net, cfg.weights)
         fc = nn.Sequential(*list(net.classifier.children())[:3])  # fc6, ReLU, Dropout
         return Encoder(net.features, net.avgpool, fc, dim)
-    raise ValueError(f"unknown model.arch {cfg.arch!r}; valid: ['alexnet', 'alexnet_small', 'vgg16', 'vgg16_small']")
+    raise ValueError(f"unknown model.arch {cfg.arch!r}; valid: {list(ARCHS)}")
