@@ -2,7 +2,8 @@
 SHELL := /bin/bash
 PY    := .venv/bin/python
 BIN   := .venv/bin
-STAMP := .venv/.installed-$(shell sha1sum pyproject.toml 2>/dev/null | cut -c1-12)
+FAISS ?= cpu  # the faiss build: cpu, or gpu on a CUDA machine (pyproject.toml extras)
+STAMP := .venv/.installed-$(shell sha1sum pyproject.toml 2>/dev/null | cut -c1-12)-$(strip $(FAISS))
 
 SYNTHETIC_SETTINGS := synthetic_a_to_voc,synthetic_a_to_s40,synthetic_b_to_voc,synthetic_b_to_s40
 SEEDS := 0,1,2
@@ -25,11 +26,12 @@ endef
 help:  ## this list
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-28s %s\n", $$1, $$2}'
 
-install: $(STAMP)  ## create .venv and install motionlab (near-instant when done)
+install: $(STAMP)  ## create .venv and install motionlab (near-instant when done; FAISS=gpu on a CUDA machine)
 $(STAMP): pyproject.toml
 	test -d .venv || python3 -m venv .venv
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev,launchers]'
+	$(BIN)/pip uninstall -q -y faiss-$(if $(filter gpu,$(strip $(FAISS))),cpu,gpu) 2>/dev/null || true  # not both
+	$(BIN)/pip install -q -e '.[$(strip $(FAISS)),dev,launchers]'
 	rm -f .venv/.installed-* && touch $@
 
 test: install  ## the fast test suite (CPU, minutes)

@@ -7,7 +7,11 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import faiss
+try:
+    import faiss
+except ImportError as err:  # the cpu / gpu extras are alternatives, so neither is a plain dependency
+    raise ImportError("faiss is not installed: pip install 'motionlab[cpu]' (or 'motionlab[gpu]' on a CUDA "
+                      "machine); `make install` does it") from err
 import numpy as np
 
 
