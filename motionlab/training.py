@@ -4,6 +4,7 @@ finish with the same numbers as one that never stopped."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
@@ -19,7 +20,7 @@ from pytorch_lightning.callbacks import Callback, ModelCheckpoint, RichProgressB
 from pytorch_lightning.loggers import CSVLogger, Logger, TensorBoardLogger, WandbLogger
 
 from motionlab.data.datamodules import ImageDataModule
-from motionlab.pipeline import StageContext, plain  # noqa: F401  (plain: re-exported for stages)
+from motionlab.pipeline import StageContext, atomic_write_text, plain  # noqa: F401  (plain: re-exported for stages)
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ class _DropLitLoggerTip(logging.Filter):
 
 logging.getLogger("pytorch_lightning.utilities.rank_zero").addFilter(_DropLitLoggerTip())
 
+SKIPPED_VIDEOS = "skipped_videos.json"
 _WANDB_RUN: Any = None  # the run of the current job; opened and always finished by motionlab.task
 
 
@@ -126,6 +128,17 @@ def fit_resumable(trainer: pl.Trainer, module: pl.LightningModule, datamodule: p
     if last.exists():
         log.info("resuming %s from %s", ctx.name, last)
     trainer.fit(module, datamodule=datamodule, ckpt_path=str(last) if last.exists() else None)
+    record_skipped_videos(ctx, datamodule)
+
+
+def record_skipped_videos(ctx: StageContext, datamodule: pl.LightningDataModule) -> None:
+    """The videos the readers left out (missing, corrupt, too short), with reasons, in the stage's
+    ``skipped_videos.json``: a skip is recorded where the stage's results are, not only in a log."""
+    skipped = getattr(datamodule, "skipped_videos", dict)()
+    if skipped and ctx.is_rank_zero:
+        atomic_write_text(ctx.work_dir / SKIPPED_VIDEOS, json.dumps(skipped, indent=2))
+        log.warning("%s: %d videos skipped, reasons in %s", ctx.name, sum(map(len, skipped.values())),
+                    ctx.work_dir / SKIPPED_VIDEOS)
 
 
 def seed_stage(ctx: StageContext) -> int:

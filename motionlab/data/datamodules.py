@@ -96,6 +96,10 @@ class _Base(pl.LightningDataModule):
         world = self.trainer.world_size if self.trainer is not None else 1
         return max(1, batch_size // world)
 
+    def skipped_videos(self) -> dict[str, list[dict]]:
+        """Videos the readers left out, with reasons, per split (none for image data)."""
+        return {}
+
     def _loader(self, dataset: Dataset, batch_size: int, shuffle: bool, drop_last: bool = False) -> DataLoader:
         sampler = EpochSeededSampler(len(dataset), self.seed) if shuffle else None
         size = self.per_device(batch_size)
@@ -158,6 +162,10 @@ class VideoClipDataModule(_Base):
                 source = build_video_source(self.cfg, split, self.cache_dir)
                 self.sets[split] = VideoClipDataset(source, self.extras if split == "train" else None)
 
+    def skipped_videos(self) -> dict[str, list[dict]]:
+        return {split: records for split, ds in self.sets.items()
+                if (records := getattr(ds.source, "skip_records", list)())}
+
     def train_dataloader(self) -> DataLoader:
         # full batches only: the smoothness losses contrast each clip with another video's
         return self._loader(self.sets["train"], self.batch_size, shuffle=True, drop_last=True)
@@ -177,6 +185,10 @@ class CombinedDataModule(pl.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         for m in self.modules.values():
             m.setup(stage)
+
+    def skipped_videos(self) -> dict[str, list[dict]]:
+        return {f"{name}/{split}": records for name, m in self.modules.items()
+                for split, records in m.skipped_videos().items()}
 
     def train_dataloader(self):
         from pytorch_lightning.utilities import CombinedLoader

@@ -62,12 +62,19 @@ def test_real_data_experiments_run_on_a_miniature_ucf101_tree(shared_out, tmp_pa
     from helpers import make_cfg
 
     assert REAL == ["uftsn_hmdb51", "uftsn_ucf101"]
-    write_ucf101(tmp_path / "ucf")
+    splits = write_ucf101(tmp_path / "ucf")
+    broken = splits[1]["train"][0][0]  # a corrupt file: a recorded skip, next to the stage's results
+    (tmp_path / "ucf" / "UCF-101" / broken).write_bytes(b"not a video")
     cfg = make_cfg(shared_out, "experiment=uftsn_ucf101", f"data.video.root={tmp_path / 'ucf'}",
                    "data.video.key_frames=12", "data.video.size=64", "pipeline.stages.spatial.params.depth=18")
     assert cfg.data.video.key_interval == 1 and cfg.pipeline.stages.motion.params.num_flows == 10
-    m = train(cfg, shared_out / "runs" / "uftsn_ucf101")["metrics"]
+    run_dir = shared_out / "runs" / "uftsn_ucf101"
+    m = train(cfg, run_dir)["metrics"]
     assert m["motion/num_test_videos"] > 0 and 0.0 <= m["fusion/top1"] <= 100.0
+    stages = json.loads((run_dir / "stages.json").read_text())
+    skipped = json.loads((Path(stages["spatial"]["dir"]) / "skipped_videos.json").read_text())
+    [record] = skipped["train"]
+    assert record["path"].endswith(Path(broken).name) and record["reason"]
 
 
 def test_fine_tuning_after_the_warm_up_trains_the_flow_net_end_to_end(shared_out):
