@@ -364,11 +364,14 @@ def _collect(dirs: list[Path]) -> dict[str, list[dict[str, float]]]:
     return runs
 
 
-def _mean_std(values: list[float]) -> tuple[str, float, float]:
+def _mean_std(values: list[float], count: bool = False) -> tuple[str, float, float]:
+    """``count``: a number such as a parameter count, printed whole (and once where every run agrees)."""
     if not values:
         return "–", float("nan"), float("nan")
     mean = statistics.mean(values)
     std = statistics.stdev(values) if len(values) > 1 else 0.0
+    if count and len(set(values)) == 1:
+        return f"{int(values[0]):,}", mean, std
     return f"{mean:.2f} ± {std:.2f}", mean, std
 
 
@@ -381,7 +384,7 @@ def report(dirs: list[Path], out: Path, title: str, columns: list[tuple[str, str
     rows = []
     for method in methods:
         jobs = runs.get(method, [])
-        cells = [_mean_std([j[key] for j in jobs if key in j])[0] for _, key in columns]
+        cells = [_mean_std([j[key] for j in jobs if key in j], count=key.endswith("params"))[0] for _, key in columns]
         rows.append([method, *cells, len(jobs)])
     header = ["method", *(name for name, _ in columns), "seeds"]
     return write_results(out, title, command, header, rows, notes, wall_time_s)
