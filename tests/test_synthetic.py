@@ -102,3 +102,12 @@ def test_unknown_motion_is_a_clear_error(tmp_path):
 def test_a_config_for_another_renderer_version_is_refused(tmp_path):
     with pytest.raises(ValueError, match="generator"):
         SyntheticVideos(_video_cfg(generator=GENERATOR_VERSION - 1), "train", tmp_path)
+
+
+def test_the_figure_command_writes_a_png(tmp_path):
+    from motionlab.data.synthetic_figure import main
+
+    out = tmp_path / "synthetic.png"
+    main(["--out", str(out), "--cache-dir", str(tmp_path / "cache")])
+    image = cv2.imread(str(out))
+    assert image is not None and image.shape[0] > 200 and image.shape[1] > 200
