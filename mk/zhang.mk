@@ -32,7 +32,7 @@ reproduce-zhang-fig4: install  ## Zhang Figure 4: accuracy vs labeled images per
 	$(call multirun_report,$(MAIN_EXPERIMENTS),zhang-fig4,setting=synthetic_a_to_voc seed=$(ZHANG_SEEDS) data.image.shots_per_class=$(ZHANG_SHOTS) $(EXTRA),Zhang et al. Figure 4: accuracy vs labeled images per class,--column data.image.shots_per_class --plot --methods $(MAIN_METHODS) --paired $(MAIN_BASELINES))
 
 reproduce-zhang-tableS1: install  ## Zhang Table S1: VGG16 encoder, the two ->VOC settings -> experiments/zhang-tableS1/
-	$(call multirun_report,zhang_unreg_vgg16$(COMMA)zhang_vgg16,zhang-tableS1,setting=$(ZHANG_VOC_SETTINGS) seed=$(ZHANG_SEEDS) model=$(ZHANG_S1_MODEL) $(EXTRA),Zhang et al. Table S1: VGG16 encoder ($(ZHANG_S1_MODEL)),--methods unreg_vgg16$(COMMA)ours_vgg16 --paired unreg_vgg16)
+	$(call multirun_report,zhang_unreg_vgg16$(COMMA)zhang_unreg_matched_vgg16$(COMMA)zhang_vgg16,zhang-tableS1,setting=$(ZHANG_VOC_SETTINGS) seed=$(ZHANG_SEEDS) model=$(ZHANG_S1_MODEL) $(EXTRA),Zhang et al. Table S1: VGG16 encoder ($(ZHANG_S1_MODEL)),--methods unreg_vgg16$(COMMA)unreg_matched_vgg16$(COMMA)ours_vgg16 --paired unreg_vgg16$(COMMA)unreg_matched_vgg16)
 
 reproduce-zhang-voc-seeds: install  ## Table 1 methods on the two ->VOC settings x 10 seeds -> experiments/zhang-voc-seeds/
 	$(call multirun_report,$(MAIN_EXPERIMENTS),zhang-voc-seeds,setting=$(ZHANG_VOC_SETTINGS) seed=$(ZHANG_MANY_SEEDS) $(EXTRA),Zhang et al. Table 1 methods on ->VOC: 10 seeds,--methods $(MAIN_METHODS) --paired $(MAIN_BASELINES))

@@ -11,7 +11,7 @@ from motionlab.task import train
 # Smoke-run (with more checks) by their own packages: tests/uftsn, tests/cgmu.
 OWN_SMOKE_TESTS = ("uftsn_", "cgmu_")
 # Minutes on a 2-core CPU even at 3 steps: in `make test-all` only.
-SLOW = ("zhang_vgg16", "zhang_unreg_vgg16")
+SLOW = ("zhang_vgg16", "zhang_unreg_vgg16", "zhang_unreg_matched_vgg16")
 
 
 def _experiments() -> list:
