@@ -49,13 +49,13 @@ def test_concurrent_writers_leave_one_whole_entry(tmp_path):
         t.join()
     frames, meta = cache.load(key)
     assert np.array_equal(frames, arrays[meta["i"]])  # one writer's whole entry, never a mix
-    assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == [f"{key}.npz"]  # no temp files left
+    assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == [f"{key}.npy"]  # no temp files left
 
 
 def test_damaged_entry_is_dropped_and_recomputed(tmp_path):
     cache = ClipCache(tmp_path)
     key = ClipCache.key([tmp_path], [0], None)
     cache.save(key, np.zeros((1, 2, 2, 3), np.uint8), {})
-    path = next(tmp_path.rglob("*.npz"))
+    path = next(tmp_path.rglob("*.npy"))
     path.write_bytes(path.read_bytes()[:20])
     assert cache.load(key) is None and not path.exists()
