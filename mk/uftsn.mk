@@ -4,7 +4,7 @@
 UFTSN_SEEDS ?= 0,1,2
 UFTSN_TABLE1 := uftsn_ours
 UFTSN_TABLE2 := uftsn_ours,uftsn_tvl1,uftsn_dis,uftsn_no_cv_ms,uftsn_no_ms,uftsn_gt
-UFTSN_TABLE3 := uftsn_ours,uftsn_no_ms,uftsn_no_cv_ms
+UFTSN_TABLE3 := uftsn_ours,uftsn_no_ms,uftsn_no_cv_ms,uftsn_cgmu_upsampler
 UFTSN_REPORT := $(PY) -W "ignore:'motionlab.stages.tsn' found in sys.modules:RuntimeWarning" -m motionlab.stages.tsn report
 UFTSN_T1_COLS := --column "RGB stream top-1 (%)=spatial/top1" --column "motion stream top-1 (%)=motion/top1" \
   --column "fusion top-1 (%)=fusion/top1" --column "flow EPE (px)=motion/flow_epe"
@@ -45,7 +45,7 @@ reproduce-uftsn-table3: install  ## UF-TSN Table 3: params, frames/s vs TV-L1 (b
 	@$(call uftsn_sweep,$(UFTSN_TABLE3),dir) && \
 	$(UFTSN_REPORT) $$dir --out experiments/uftsn/table3 --command "make $@" --wall-time $$(( $$(date +%s) - start )) \
 	  --title "UF-TSN Table 3 analogue (flow quality): EPE on synthetic ground truth, ours vs TV-L1 vs DIS" \
-	  $(UFTSN_T3_COLS) --methods "UF-TSN,without multi-scale,without cost volume + multi-scale" \
+	  $(UFTSN_T3_COLS) --methods "UF-TSN,without multi-scale,without cost volume + multi-scale,PWC-lite + CGMU upsampler" \
 	  --notes experiments/uftsn/notes_table3.md
 	$(PY) -m motionlab.bench.uftsn --out experiments/uftsn/table3/speed
 

@@ -39,6 +39,21 @@ def test_parameter_count_and_ablation_switches():
     assert len(flows) == 2 and flows[0].shape == (1, 2, 64, 64)
 
 
+@pytest.mark.parametrize("upsampler", ["convex", "cgmu"])
+def test_the_upsampler_is_a_config_switch(upsampler):
+    """CGMU's interface inside PWC-lite (issue 7): full-resolution flow of the right shape, and the
+    upsampler's own parameters learn from the unsupervised loss."""
+    net = build_pwclite(upsampler=upsampler, output_level=1)
+    assert type(net.upsampler).__name__ != type(build_pwclite(output_level=1).upsampler).__name__
+    img1, img2 = _pair()
+    flow = net(img1, img2)[0]
+    assert flow.shape == (1, 2, 64, 64)
+    unsupervised_flow_loss(img1, img2, flow)[0].backward()
+    grads = [p.grad for p in net.upsampler.parameters()]
+    assert grads and all(g is not None and torch.isfinite(g).all() for g in grads)
+    assert sum(g.abs().sum() for g in grads) > 0
+
+
 def test_gradients_reach_every_parameter():
     net = build_pwclite()
     img1, img2 = _pair()
