@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from motionlab.bench._videos import write_mmaction_tree
+from motionlab.data.types import VideoSource
 from motionlab.eval.results import write_results
 
 SIZES = (100, 300, 1000)
@@ -47,7 +48,8 @@ def peak_mib(who: int) -> float:
     return resource.getrusage(who).ru_maxrss / 1024  # Linux reports KiB
 
 
-def video_source(overrides: list[str], cache: Path):
+def video_source(overrides: list[str], cache: Path) -> VideoSource:
+    """The train split of ``data/video`` composed from ``overrides``, its clip cache under ``cache``."""
     from motionlab.config.preflight import compose_config
     from motionlab.data.sources import build_video_source
 
