@@ -27,10 +27,13 @@ def write_videos(folder: Path, count: int, frames: int, height: int, width: int)
     return [write_video(folder / f"v{i:03d}.avi", frames, height, width, rng) for i in range(count)]
 
 
+MMACTION = "mmaction_video"  # the conf/data/video config that reads the tree
+
+
 def write_mmaction_tree(root: Path, count: int, frames: int, size: int, classes: int = 4) -> list[str]:
     """``count`` videos in MMAction2's layout (``videos/<class>/<name>.avi`` + a ``<path> <label>``
     train list, the first video also as the test list): a dataset read one clip at a time, as a
-    real one is. Returns the overrides that point ``data/video=mmaction_video`` at it."""
+    real one is. Returns the overrides that point ``data/video=mmaction_video`` (MMACTION) at it."""
     rng = np.random.default_rng(0)
     lines = []
     for i in range(count):
@@ -39,5 +42,5 @@ def write_mmaction_tree(root: Path, count: int, frames: int, size: int, classes:
         lines.append(f"{rel} {i % classes}")
     (root / "train.txt").write_text("\n".join(lines) + "\n")
     (root / "test.txt").write_text(lines[0] + "\n")
-    return ["data/video=mmaction_video", f"data.video.root={root}", "data.video.train_list=train.txt",
+    return [f"data.video.root={root}", "data.video.train_list=train.txt",
             "data.video.test_list=test.txt", f"data.video.num_videos={count}", f"data.video.size={size}"]

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from motionlab.bench._videos import write_mmaction_tree
+from motionlab.bench._videos import MMACTION, write_mmaction_tree
 from motionlab.data.types import VideoSource
 from motionlab.eval.results import write_results
 
@@ -49,11 +49,11 @@ def peak_mib(who: int) -> float:
 
 
 def video_source(overrides: list[str], cache: Path) -> VideoSource:
-    """The train split of ``data/video`` composed from ``overrides``, its clip cache under ``cache``."""
+    """The train split of the written tree (``overrides`` point at it), its clip cache under ``cache``."""
     from motionlab.config.preflight import compose_config
     from motionlab.data.sources import build_video_source
 
-    return build_video_source(compose_config(overrides).data.video, "train", cache)
+    return build_video_source(compose_config([f"data/video={MMACTION}", *overrides]).data.video, "train", cache)
 
 
 def decode_flow_seconds(store: Path, data: list[str], backend: str, params: dict[str, Any], workers: int) -> float:
@@ -81,8 +81,7 @@ def child(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-pl-alone-") as alone, \
             tempfile.TemporaryDirectory(prefix="bench-pl-stage-") as store:
         flow_alone = decode_flow_seconds(Path(alone), data, args.backend, params, args.workers)
-        metrics, _ = run_stage(Path(store), data[0].split("=", 1)[1], args.backend, params, 0, args.workers,
-                               data[1:])
+        metrics, _ = run_stage(Path(store), MMACTION, args.backend, params, 0, args.workers, data)
     print(json.dumps({"clips": metrics["clips_used"], "baseline_mib": baseline,
                       "peak_mib": peak_mib(resource.RUSAGE_SELF),
                       "worker_peak_mib": peak_mib(resource.RUSAGE_CHILDREN), "decode_flow_s": flow_alone,

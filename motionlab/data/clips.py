@@ -39,7 +39,7 @@ def other_video_rows(video_ids: torch.Tensor) -> torch.Tensor:
     earlier one whose video differs where a sampler repeats a video in a batch (DDP padding)."""
     b = len(video_ids)
     rows = torch.arange(b, device=video_ids.device)
-    candidates = (rows[:, None] - torch.arange(1, max(b, 2), device=video_ids.device)[None]) % b
+    candidates = (rows[:, None] - rows[None, 1:]) % b  # row i: i-1, i-2, ... (cyclic)
     differs = video_ids[candidates] != video_ids[:, None]
     if b < 2 or not bool(differs.any(1).all()):
         raise ValueError(f"the smoothness losses need clips of at least two different videos per batch; got video "
