@@ -22,7 +22,7 @@ define multirun_report
 	     $(if $(wildcard experiments/$(2)/notes.md),--notes experiments/$(2)/notes.md)
 endef
 
-.PHONY: help install test test-all reproduce bench lint synthetic-figure
+.PHONY: help install test test-all reproduce bench lint synthetic-figure readme
 help:  ## this list
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-28s %s\n", $$1, $$2}'
 
@@ -49,6 +49,9 @@ bench: install  ## speed/memory benchmarks -> experiments/benchmarks/
 
 lint: install  ## ruff
 	$(BIN)/ruff check motionlab tests
+
+readme: install  ## the README's "What reproduces here" table from the results files (experiments/claims.yaml)
+	$(BIN)/motionlab-report readme
 
 synthetic-figure: install  ## figure of the synthetic benchmark -> docs/synthetic.png
 	$(BIN)/motionlab-synth-figure --out docs/synthetic.png

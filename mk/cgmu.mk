@@ -2,12 +2,12 @@
 CGMU_PROBE   := cgmu_bilinear,cgmu_convex,cgmu_cgmu,cgmu_gt_flow
 CGMU_CEILING := cgmu_convex_supervised,cgmu_cgmu_supervised
 CGMU_E2E     := cgmu_e2e_bilinear,cgmu_e2e_convex,cgmu_e2e_cgmu,cgmu_gt_flow
-CGMU_REPORT  := $(PY) -W "ignore:'motionlab.stages.cgmu' found in sys.modules:RuntimeWarning" -m motionlab.stages.cgmu report
+CGMU_REPORT  := $(BIN)/motionlab-report cgmu
 # A multirun of experiments $(1) x seeds, then the CGMU table + figure into experiments/$(2)/.
 define cgmu_multirun
 	@start=$$(date +%s); dir=outputs/multirun/$(2)-$$(date +%Y%m%d-%H%M%S); \
 	$(BIN)/motionlab -m experiment=$(1) seed=$(SEEDS) hydra.sweep.dir=$$dir trainer.progress_bar=false \
-	  && $(CGMU_REPORT) $$dir experiments/$(2) --command "make $@" --wall-time $$(( $$(date +%s) - start ))
+	  && $(CGMU_REPORT) $$dir --out experiments/$(2) --command "make $@" --wall-time $$(( $$(date +%s) - start ))
 endef
 
 .PHONY: reproduce-cgmu reproduce-cgmu-ceiling reproduce-cgmu-e2e

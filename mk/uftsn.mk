@@ -5,7 +5,7 @@ UFTSN_SEEDS ?= 0,1,2
 UFTSN_TABLE1 := uftsn_ours
 UFTSN_TABLE2 := uftsn_ours,uftsn_tvl1,uftsn_dis,uftsn_no_cv_ms,uftsn_no_ms,uftsn_gt
 UFTSN_TABLE3 := uftsn_ours,uftsn_no_ms,uftsn_no_cv_ms,uftsn_cgmu_upsampler
-UFTSN_REPORT := $(PY) -W "ignore:'motionlab.stages.tsn' found in sys.modules:RuntimeWarning" -m motionlab.stages.tsn report
+UFTSN_REPORT := $(BIN)/motionlab-report uftsn
 UFTSN_T1_COLS := --column "RGB stream top-1 (%)=spatial/top1" --column "motion stream top-1 (%)=motion/top1" \
   --column "fusion top-1 (%)=fusion/top1" --column "flow EPE (px)=motion/flow_epe"
 UFTSN_T2_COLS := --column "motion top-1 (%)=motion/top1" --column "fusion top-1 (%)=fusion/top1" \

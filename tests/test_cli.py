@@ -107,7 +107,7 @@ def test_a_sweep_over_another_key_gives_every_job_its_own_run_dir(tmp_path):
     assert runs == ["seed0_data.image.shots_per_class=1", "seed0_data.image.shots_per_class=2"]
     report([str(sweep), "--column", "data.image.shots_per_class", "--out", str(tmp_path / "table")])
     md = (tmp_path / "table" / "results.md").read_text()
-    assert "| method | shots_per_class=1 | shots_per_class=2 |" in md and "(n=1)" in md
+    assert "| method | shots_per_class=1 | shots_per_class=2 |" in md and "(n = 1)" in md
 
 
 def test_sweep_tag_leaves_out_the_path_keys_roots_and_run_control():

@@ -8,9 +8,9 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, ValidationError
 
+from motionlab.core.errors import ConfigError
 
-class ConfigError(ValueError):
-    """A config that cannot run; the message says which key and what would be valid."""
+__all__ = ["ConfigError", "suggest", "validate_node"]
 
 
 def suggest(bad: str, valid: list[str]) -> str:

@@ -11,6 +11,10 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from motionlab.core.errors import DataError
+
+__all__ = ["DataError", "ImageSample", "ImageSource", "VideoSample", "VideoSource"]
+
 
 @dataclass
 class VideoSample:
@@ -64,7 +68,3 @@ class ImageSource(Protocol):
     def labels(self) -> np.ndarray:
         """All labels as int64 [N] without decoding any image (for few-shot sampling)."""
         ...
-
-
-class DataError(RuntimeError):
-    """Bad input data: the message names the file and says how to fix it."""

@@ -10,6 +10,31 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from motionlab.eval.collect import Run, by_seed  # noqa: E402
+from motionlab.eval.stats import summarize  # noqa: E402
+
+
+def plot_columns(runs: list[Run], methods: list[str], out: Path, xlabel: str,
+                 ylabel: str = "test accuracy (%)") -> Path:
+    """Mean ± sample std over seeds per method against the numeric swept value (Zhang et al.
+    Figure 4); a point of one seed has no error bar."""
+    values = by_seed(runs)
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    for m in methods:
+        by_x = {float(s.split("=", 1)[1]): seeds for (method, s), seeds in values.items() if method == m}
+        xs = sorted(by_x)
+        summaries = [summarize(by_x[x].values()) for x in xs]
+        ax.errorbar(xs, [s.mean for s in summaries], yerr=[s.std or 0.0 for s in summaries], marker="o", capsize=3,
+                    label=m)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return out
+
 
 def retrieval_grid(images: list[np.ndarray], image_titles: list[str], clips: list[np.ndarray],
                    clip_titles: list[str], out: Path, frames_shown: int = 4) -> Path:

@@ -12,23 +12,18 @@ motion boundaries, and save the model for ``cgmu_action``: the downstream task o
 action classifier on the motion maps of the frozen model (or on ground-truth flow, the ceiling) for
 the motion-only video setting, whose classes differ only by motion.
 
-``python -m motionlab.stages.cgmu report <multirun dir> <out dir>`` turns a ``make reproduce-cgmu``
-sweep into the table (mean ± std over seeds) and the example figure.
+``motionlab-report cgmu <multirun dir> --out <dir>`` turns a ``make reproduce-cgmu`` sweep into the
+table and the example figure (``motionlab.eval.cgmu_table``).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, ClassVar
 
-import numpy as np
 import pytorch_lightning as pl
 import torch
 import torch.nn.functional as F
-from omegaconf import DictConfig, OmegaConf
 from torch.utils.data import DataLoader, Dataset
 
 from motionlab.data.datamodules import EpochSeededSampler, VideoClipDataModule
@@ -391,180 +386,3 @@ class CgmuActionStage(Stage):
             save_parts(ctx.work_dir, {"motion_map_encoder": encoder, "classifier": head})
         return {"test_acc": 100.0 * result["test/acc"], "test_mean_class_acc": 100.0 * result["test/mean_class_acc"],
                 "num_train_videos": len(sets["train"]), "num_test_videos": len(sets["test"])}
-
-
-# ------------------------------------------------------------------------------------- report
-METHOD_ORDER = ("bilinear", "convex (RAFT)", "CGMU", "convex (RAFT), supervised ceiling", "CGMU, supervised ceiling",
-                "e2e bilinear", "e2e convex (RAFT)", "e2e CGMU", "ground-truth flow")
-
-
-def _mean_std(values: list[float], digits: int) -> str:
-    if not values:
-        return "—"
-    std = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
-    return f"{np.mean(values):.{digits}f} ± {std:.{digits}f}"
-
-
-def load_runs(multirun_dir: Path) -> list[dict[str, Any]]:
-    """Every finished job of a sweep: its ``metrics.json`` plus ``run_dir``."""
-    runs = []
-    for path in sorted(Path(multirun_dir).rglob("metrics.json")):
-        run = json.loads(path.read_text())
-        run["run_dir"] = path.parent
-        runs.append(run)
-    if not runs:
-        raise FileNotFoundError(f"no metrics.json under {multirun_dir}: did the sweep of make reproduce-cgmu finish?")
-    return runs
-
-
-def _methods(runs: list[dict[str, Any]]) -> list[str]:
-    return sorted({r["method"] for r in runs},
-                  key=lambda m: METHOD_ORDER.index(m) if m in METHOD_ORDER else len(METHOD_ORDER))
-
-
-def results_table(runs: list[dict[str, Any]]) -> tuple[list[str], list[list[object]]]:
-    """One row per method, mean ± std over seeds, plus the zero-motion reference."""
-    header = ["method", "EPE (px)", "EPE near motion boundaries (px)", "EPE of its low-res motion, bilinear (px)",
-              "action accuracy (%)", "upsampler params", "seeds"]
-    rows: list[list[object]] = []
-    for method in _methods(runs):
-        mine = [r["metrics"] for r in runs if r["method"] == method]
-
-        def col(key: str, digits: int = 3, _mine=mine) -> str:
-            return _mean_std([m[key] for m in _mine if key in m], digits)
-
-        params = {int(m["motion/upsampler_params"]) for m in mine if "motion/upsampler_params" in m}
-        rows.append([method, col("motion/epe"), col("motion/epe_boundary"), col("motion/lowres_bilinear_epe"),
-                     col("action/test_acc", 1), ", ".join(map(str, sorted(params))) or "—", len(mine)])
-    zero = [r["metrics"] for r in runs if "motion/zero_epe" in r["metrics"]]
-    if zero:
-        rows.append(["zero motion (reference)", f"{zero[0]['motion/zero_epe']:.3f}",
-                     f"{zero[0]['motion/zero_epe_boundary']:.3f}", "—", "—", "—", "—"])
-    return header, rows
-
-
-def _load_motion_run(run: dict[str, Any]) -> tuple[MotionNet, DictConfig]:
-    cfg = OmegaConf.load(Path(run["run_dir"]) / ".hydra" / "config.yaml")
-    stage_dir = Path(json.loads((Path(run["run_dir"]) / "stages.json").read_text())["motion"]["dir"])
-    done = json.loads((stage_dir / "done.json").read_text())
-    net = build_motion_model(done["kind"], done["params"])
-    net.load_state_dict(load_parts(stage_dir)["motion_net"])
-    return net.eval(), cfg
-
-
-@torch.no_grad()
-def example_figure(runs: list[dict[str, Any]], out: Path, candidates: int = 30) -> Path:
-    """Frame, low-res motion, each upsampler's result (seed-0 models) and ground truth on the test
-    video (of the first ``candidates``) with the most motion-boundary pixels, one colour scale."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from torchvision.utils import flow_to_image
-
-    from motionlab.data.datamodules import VideoClipDataset
-    from motionlab.data.sources import build_video_source
-
-    order = [m for m in _methods(runs) if any(r["method"] == m and "motion/epe" in r["metrics"] for r in runs)]
-    picked = {m: min((r for r in runs if r["method"] == m), key=lambda r: r["seed"]) for m in order}
-    nets = {m: _load_motion_run(r) for m, r in picked.items()}
-    cfg = next(iter(nets.values()))[1]
-    p = json.loads((Path(picked[order[-1]]["run_dir"]) / "stages.json").read_text())["motion"]["dir"]
-    params = json.loads((Path(p) / "done.json").read_text())["params"]
-    test = VideoClipDataset(build_video_source(cfg.data.video, "test", cache_dir(cfg)))
-    scores = [float(motion_boundary_band(test[i]["flow_gt"], params["boundary_threshold"], 0).sum())
-              for i in range(min(candidates, len(test)))]
-    item = test[int(np.argmax(scores))]
-    pair = int(motion_boundary_band(item["flow_gt"], params["boundary_threshold"], 0).flatten(1).sum(1).argmax())
-    batch = {"frames": item["frames"][None], "flow_gt": item["flow_gt"][None]}
-    _, images = video_frames(batch)
-    gt = item["flow_gt"][pair]
-    flows, lowres = {}, None
-    for m, (net, _) in nets.items():
-        out_m = predict_motion(net, batch)
-        flows[m] = out_m.flow[0, pair]
-        s = net.flow_stride  # the last (CGMU) model's low-res motion, shown as cells
-        lowres = F.interpolate(out_m.flow_lowres[0, pair][None] * s, scale_factor=s, mode="nearest")[0]
-    panels = [lowres, *flows.values(), gt]
-    colours = flow_to_image(torch.stack(panels)).permute(0, 2, 3, 1).numpy()
-    band = motion_boundary_band(gt[None], params["boundary_threshold"], params["boundary_radius"])[0]
-    errors = [epe_map(f, gt).numpy() for f in flows.values()]
-    vmax = max(float(e.max()) for e in errors)
-    cols = len(panels) + 1
-    fig, axes = plt.subplots(2, cols, figsize=(2.2 * cols, 4.6))
-    titles = ["frame t", f"low-res motion ({order[-1]})", *order, "ground truth"]
-    for ax, title, img in zip(axes[0], titles, [images[0, pair].permute(1, 2, 0).numpy(), *colours], strict=True):
-        ax.imshow(img, interpolation="nearest")
-        ax.set_title(title, fontsize=8)
-    axes[1, 0].imshow(band.numpy(), cmap="gray", interpolation="nearest")
-    axes[1, 0].set_title("boundary band", fontsize=8)
-    for ax, m, err in zip(axes[1, 2:], order, errors, strict=False):
-        ax.imshow(err, cmap="magma", vmin=0, vmax=vmax, interpolation="nearest")
-        ax.set_title(f"EPE {m}: {err.mean():.2f} / band {err[band.numpy()].mean():.2f}", fontsize=7)
-    for ax in axes.flat:
-        ax.axis("off")
-    fig.suptitle(f"CGMU example: test video {item['index']}, pair {pair} -> {pair + 1}; flow colours on one scale, "
-                 f"EPE maps 0-{vmax:.1f} px", fontsize=9)
-    fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
-    return out
-
-
-_COMMON_NOTES = """\
-EPE against the exact ground truth of the test videos of the motion-only synthetic setting, overall and within
-`boundary_radius` px of a ground-truth motion boundary (a flow jump > `boundary_threshold` px between
-neighbours). Action accuracy: a small CNN on the stacked full-res motion maps (9 motion classes, chance 11.1 %);
-the ground-truth-flow row is its ceiling. Upsampler params: mask head (+ cell features) for convex, context
-encoder + embedding head for CGMU. Design, what the abstract fixes and what we chose: docs/cgmu.md. Figure:
-example.png (seed-0 models).
-"""
-
-NOTES = {
-    "cgmu_upsampling": """\
-Upsampling probe: every upsampler gets the same, ideal low-res motion (ground-truth cell means at 1/4) and
-only the upsampler (with its context / feature branch) is trained, self-supervised with the shared unsupervised
-flow loss on full-res frames; "EPE of its low-res motion, bilinear" is therefore the bilinear row for all.
-""",
-    "cgmu_upsampling_supervised": """\
-Supervised ceiling: the same probe trained on the mean EPE to the ground truth instead of the unsupervised
-loss: what each learned upsampler can do with this low-res input (not a self-supervised result).
-""",
-    "cgmu_cpu": """\
-End to end (the paper's method at CPU scale): video ResNet-18 trunk -> low-res motion at 1/4 -> upsampler,
-trained self-supervised on the unlabeled train videos; "EPE of its low-res motion, bilinear" upsamples the same
-model's low-res motion bilinearly, so its difference to "EPE" is what the learned upsampler adds.
-""",
-}
-
-
-def report(multirun_dir: Path, out_dir: Path, command: str, wall_time_s: float | None) -> Path:
-    from motionlab.eval.results import write_results
-
-    runs = load_runs(multirun_dir)
-    header, rows = results_table(runs)
-    pipelines = sorted({r["pipeline"] for r in runs})
-    notes = "".join(NOTES.get(name, "") for name in pipelines) + _COMMON_NOTES
-    title = f"CGMU vs bilinear vs convex upsampling, synthetic motion-only videos ({', '.join(pipelines)})"
-    path = write_results(out_dir, title, command, header, rows, notes, wall_time_s)
-    if any("motion/epe" in r["metrics"] for r in runs):
-        example_figure(runs, Path(out_dir) / "example.png")
-    return path
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m motionlab.stages.cgmu",
-                                     description="Table + figure of a make reproduce-cgmu sweep.")
-    sub = parser.add_subparsers(dest="cmd", required=True)
-    rep = sub.add_parser("report")
-    rep.add_argument("multirun_dir", type=Path)
-    rep.add_argument("out_dir", type=Path)
-    rep.add_argument("--command", default="make reproduce-cgmu")
-    rep.add_argument("--wall-time", type=float, default=None)
-    args = parser.parse_args(argv)
-    print(report(args.multirun_dir, args.out_dir, args.command, args.wall_time).read_text())
-
-
-if __name__ == "__main__":
-    main()

@@ -11,17 +11,13 @@ precomputed flow (the baselines of Table 2) for all ``max_steps``.
 ``tsn_fusion``: the average of the two streams' video-level scores (Table 1's last row).
 
 Both streams write ``test_scores.npy`` (video-level class probabilities) and ``test_labels.npy``.
-``python -m motionlab.stages.tsn report`` turns sweeps into the Table 1 / Table 2 analogues.
+``motionlab-report uftsn`` turns sweeps into the Table 1 / Table 2 / Table 3 analogues.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import statistics
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,7 +30,6 @@ from motionlab.data.datamodules import VideoClipDataModule
 from motionlab.data.sources import build_video_source
 from motionlab.data.transforms import normalize
 from motionlab.data.types import VideoSource
-from motionlab.eval.results import write_results
 from motionlab.flow.metrics import endpoint_error
 from motionlab.models.parts import save_parts
 from motionlab.models.pwc_lite import PWCLite, count_parameters, load_pwclite, save_pwclite
@@ -348,69 +343,3 @@ class TSNFusionStage(Stage):
         save_scores(ctx, fused, labels)
         return {"top1": top1(fused, labels), "spatial_top1": top1(scores["spatial"], labels),
                 "motion_top1": top1(scores["motion"], labels), "num_test_videos": len(labels)}
-
-
-# ------------------------------------------------------------------------------------ report
-def _collect(dirs: list[Path]) -> dict[str, list[dict[str, float]]]:
-    """method -> every job's flat metrics (``<stage>/<metric>``) from the sweeps' ``metrics.json``."""
-    runs: dict[str, list[dict[str, float]]] = {}
-    for d in dirs:
-        for path in sorted(Path(d).rglob("metrics.json")):
-            job = json.loads(path.read_text())
-            runs.setdefault(job["method"], []).append({**job["metrics"], "seed": job["seed"]})
-    if not runs:
-        raise FileNotFoundError(f"no metrics.json under {[str(d) for d in dirs]}: did the sweep finish "
-                                "a job?")
-    return runs
-
-
-def _mean_std(values: list[float], count: bool = False) -> tuple[str, float, float]:
-    """``count``: a number such as a parameter count, printed whole (and once where every run agrees)."""
-    if not values:
-        return "–", float("nan"), float("nan")
-    mean = statistics.mean(values)
-    std = statistics.stdev(values) if len(values) > 1 else 0.0
-    if count and len(set(values)) == 1:
-        return f"{int(values[0]):,}", mean, std
-    return f"{mean:.2f} ± {std:.2f}", mean, std
-
-
-def report(dirs: list[Path], out: Path, title: str, columns: list[tuple[str, str]], command: str,
-           methods: list[str] | None = None, notes: str = "", wall_time_s: float | None = None) -> Path:
-    """A table with one row per method and one column per ``(header, metric key)``, mean ± std over
-    seeds, written by ``write_results`` (markdown + CSV, with command, machine, commit)."""
-    runs = _collect(dirs)
-    methods = methods or list(runs)
-    rows = []
-    for method in methods:
-        jobs = runs.get(method, [])
-        cells = [_mean_std([j[key] for j in jobs if key in j], count=key.endswith("params"))[0] for _, key in columns]
-        rows.append([method, *cells, len(jobs)])
-    header = ["method", *(name for name, _ in columns), "seeds"]
-    return write_results(out, title, command, header, rows, notes, wall_time_s)
-
-
-def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(prog="python -m motionlab.stages.tsn",
-                                 description="UF-TSN tables from sweeps")
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    rep = sub.add_parser("report", help="one table from multirun dirs: rows = methods, columns = metrics")
-    rep.add_argument("dirs", type=Path, nargs="+")
-    rep.add_argument("--out", type=Path, required=True)
-    rep.add_argument("--title", required=True)
-    rep.add_argument("--column", action="append", required=True, metavar="HEADER=METRIC",
-                     help="e.g. 'motion top-1 (%%)=motion/top1'; repeat for more columns")
-    rep.add_argument("--methods", default=None, help="comma-separated row order")
-    rep.add_argument("--notes", type=Path, default=None)
-    rep.add_argument("--wall-time", type=float, default=None)
-    rep.add_argument("--command", default=" ".join(sys.argv))
-    args = ap.parse_args(argv)
-    columns = [tuple(c.rsplit("=", 1)) for c in args.column]
-    notes = args.notes.read_text() if args.notes else ""
-    path = report(args.dirs, args.out, args.title, columns, args.command,
-                  args.methods.split(",") if args.methods else None, notes, args.wall_time)
-    print(path.read_text())
-
-
-if __name__ == "__main__":
-    main()

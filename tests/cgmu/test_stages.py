@@ -11,6 +11,7 @@ from omegaconf import OmegaConf
 
 import motionlab.stages.cgmu as cgmu  # noqa: F401  (registers the stages until stages/__init__ imports it)
 from motionlab.config.preflight import CONF_DIR
+from motionlab.eval.cgmu_table import report
 from motionlab.task import train
 
 EXPERIMENTS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("cgmu_*.yaml"))
@@ -46,7 +47,7 @@ def test_smoke_every_experiment_then_the_report(cfg_factory, tmp_path: Path) -> 
                 assert math.isfinite(metrics[key]) and metrics[key] >= 0, key
             assert metrics["motion/boundary_fraction"] > 0  # the synthetic actors do move
     out = tmp_path / "experiments" / "cgmu"
-    md = cgmu.report(sweep, out, "pytest", wall_time_s=1.0).read_text()
+    md = report(sweep, out, "pytest", wall_time_s=1.0).read_text()
     methods = ["bilinear", "convex (RAFT)", "CGMU", "convex (RAFT), supervised ceiling", "CGMU, supervised ceiling",
                "e2e bilinear", "e2e convex (RAFT)", "e2e CGMU", "ground-truth flow", "zero motion (reference)"]
     for method in methods:

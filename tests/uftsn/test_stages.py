@@ -11,6 +11,7 @@ import torch
 from omegaconf import OmegaConf
 
 from motionlab.config.preflight import CONF_DIR, compose_config
+from motionlab.eval.report import main as report
 from motionlab.models.pwc_lite import load_pwclite
 from motionlab.pipeline import StageContext
 from motionlab.stages.tsn import (
@@ -18,7 +19,6 @@ from motionlab.stages.tsn import (
     SCORES,
     TSNFusionStage,
     gather_snippets,
-    report,
     sample_snippets,
 )
 from motionlab.task import train
@@ -133,7 +133,8 @@ def test_report_mean_std_over_seeds(tmp_path):
         run.mkdir(parents=True)
         (run / "metrics.json").write_text(json.dumps(
             {"method": method, "seed": seed, "metrics": {"motion/top1": value}}))
-    path = report([tmp_path / "sweep"], tmp_path / "out", "T", [("motion", "motion/top1")], "cmd", ["B", "A"])
-    text = path.read_text()
-    assert "| B | 10.00 ± 0.00 | 1 |" in text and "| A | 60.00 ± 14.14 | 2 |" in text
+    report(["uftsn", tmp_path / "sweep", "--out", tmp_path / "out", "--title", "T", "--column", "motion=motion/top1",
+            "--command", "cmd", "--methods", "B,A"])
+    text = (tmp_path / "out" / "results.md").read_text()
+    assert "| B | 10.00 (n = 1) | 1 |" in text and "| A | 60.00 ± 14.14 | 2 |" in text
     assert (tmp_path / "out" / "results.csv").read_text().splitlines()[0] == "method,motion,seeds"
