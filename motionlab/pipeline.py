@@ -13,7 +13,6 @@ from __future__ import annotations
 import abc
 import contextlib
 import fcntl
-import hashlib
 import json
 import logging
 import os
@@ -26,7 +25,15 @@ from typing import Any, ClassVar
 
 from omegaconf import DictConfig, OmegaConf
 
-from motionlab.config.validate import validate_node
+from motionlab.core.hashing import config_hash
+from motionlab.core.io import atomic_save_npy, atomic_write_text
+from motionlab.core.rank import is_rank_zero
+from motionlab.core.schema import validate_node
+
+# The base layer's helpers, also imported from here by the stages (``from motionlab.pipeline import ...``).
+__all__ = ["DONE", "STAGES", "ArtifactStore", "Stage", "StageContext", "atomic_save_npy", "atomic_write_text",
+           "config_hash", "get_stage", "is_rank_zero", "plain", "plan_pipeline", "read_done", "register_stage",
+           "run_pipeline"]
 
 log = logging.getLogger(__name__)
 
@@ -87,29 +94,8 @@ def get_stage(kind: str) -> type[Stage]:
 
 
 # ----------------------------------------------------------------------------------------- I/O
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` via a temp name and rename, so readers never see half a file."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
-def atomic_save_npy(path: Path, array) -> None:
-    import numpy as np
-
-    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}.npy")
-    np.save(tmp, array)
-    os.replace(tmp, path)
-
-
 def read_done(stage_dir: Path) -> dict[str, Any]:
     return json.loads((Path(stage_dir) / DONE).read_text())
-
-
-def config_hash(obj: Any) -> str:
-    """Stable 16-hex-digit hash of a JSON-able object (dict order does not matter)."""
-    blob = json.dumps(obj, sort_keys=True, default=str).encode()
-    return hashlib.sha256(blob).hexdigest()[:16]
 
 
 def plain(node: Any) -> Any:
@@ -213,16 +199,6 @@ def _topological_order(specs: DictConfig) -> list[str]:
     for name in names:
         visit(name)
     return order
-
-
-RANK_VARIABLES = ("RANK", "SLURM_PROCID", "LOCAL_RANK", "NODE_RANK")
-
-
-def is_rank_zero() -> bool:
-    """Rank 0 of the whole job: every rank variable a launcher may set is 0 or unset (torchrun:
-    ``RANK``; SLURM tasks: ``SLURM_PROCID``; ranks Lightning spawns: ``LOCAL_RANK``, ``NODE_RANK``,
-    which also tells them apart inside one SLURM task)."""
-    return all(int(os.environ.get(variable, 0)) == 0 for variable in RANK_VARIABLES)
 
 
 def run_pipeline(cfg: DictConfig, run_dir: Path) -> dict[str, dict[str, Any]]:

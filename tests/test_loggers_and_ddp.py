@@ -47,7 +47,7 @@ def test_ddp_on_two_cpu_processes_writes_one_run_dir(tmp_path):
 @pytest.mark.parametrize("env, zero", [({}, True), ({"LOCAL_RANK": "1"}, False), ({"SLURM_PROCID": "3"}, False),
                                        ({"SLURM_PROCID": "0", "LOCAL_RANK": "2"}, False), ({"RANK": "0"}, True)])
 def test_rank_zero_from_any_launchers_variables(monkeypatch, env, zero):
-    from motionlab.pipeline import RANK_VARIABLES, is_rank_zero
+    from motionlab.core.rank import RANK_VARIABLES, is_rank_zero
 
     for variable in RANK_VARIABLES:
         monkeypatch.delenv(variable, raising=False)

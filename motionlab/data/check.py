@@ -24,7 +24,7 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from motionlab.config.validate import ConfigError
+from motionlab.core.errors import ConfigError
 from motionlab.data.sources import build_image_source, build_video_source
 from motionlab.data.types import DataError
 

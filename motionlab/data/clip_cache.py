@@ -13,12 +13,13 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from motionlab.core.io import atomic_path
 
 FORMAT_VERSION = 2  # 1: .npz (a zip: twice the write time of a plain .npy)
 
@@ -67,16 +68,9 @@ class ClipCache:
             raise TypeError(f"clip cache stores uint8 frames, got {frames.dtype}")
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.lib.format.write_array(f, np.ascontiguousarray(frames), allow_pickle=False)
-                f.write(json.dumps(meta).encode())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
+            np.lib.format.write_array(f, np.ascontiguousarray(frames), allow_pickle=False)
+            f.write(json.dumps(meta).encode())
 
     def contains(self, key: str) -> bool:
         return self._path(key).is_file()

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from motionlab.pipeline import config_hash as _hash
+from motionlab.core.hashing import config_hash as _hash
 
 # Modules whose import registers backends; a module not written yet must not hide the others.
 _BACKEND_MODULES = ("motionlab.flow.opencv", "motionlab.flow.learned")

@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from motionlab.data.types import DataError
-from motionlab.pipeline import config_hash
+from motionlab.core.errors import DataError
+from motionlab.core.hashing import config_hash
+from motionlab.core.io import atomic_save_npy, atomic_write_text
 
 CACHE_DTYPE = np.float16
 _F16_MAX = float(np.finfo(np.float16).max)
@@ -71,9 +71,7 @@ class FlowCache:
             raise ValueError(f"{video_id}: flow has NaN/inf values; not caching a failed estimate")
         self.dir.mkdir(parents=True, exist_ok=True)
         path = self.path(video_id)
-        tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}.npy")
-        np.save(tmp, np.clip(flow, -_F16_MAX, _F16_MAX).astype(CACHE_DTYPE))
-        os.replace(tmp, path)
+        atomic_save_npy(path, np.clip(flow, -_F16_MAX, _F16_MAX).astype(CACHE_DTYPE))
         return path
 
     def load(self, video_id: str, mmap: bool = False) -> np.ndarray:
@@ -95,7 +93,5 @@ class FlowCache:
     def write_info(self, info: dict[str, Any]) -> None:
         """``cache.json``: what made this flow (estimator, params, frames), for people and tools."""
         self.dir.mkdir(parents=True, exist_ok=True)
-        path = self.dir / "cache.json"
-        tmp = path.with_name(f".cache.json.tmp{os.getpid()}")
-        tmp.write_text(json.dumps({"dtype": np.dtype(CACHE_DTYPE).name, **info}, indent=2, default=str))
-        os.replace(tmp, path)
+        atomic_write_text(self.dir / "cache.json",
+                          json.dumps({"dtype": np.dtype(CACHE_DTYPE).name, **info}, indent=2, default=str))

@@ -6,12 +6,12 @@ float32 pairs in row-major order. ``read_flo`` checks all of it and names the fi
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 
-from motionlab.data.types import DataError
+from motionlab.core.errors import DataError
+from motionlab.core.io import atomic_write_bytes
 
 FLO_MAGIC = np.float32(202021.25)
 _HEADER_BYTES = 12
@@ -52,6 +52,4 @@ def write_flo(path: Path | str, flow: np.ndarray) -> None:
     height, width = flow.shape[1:]
     header = np.array([FLO_MAGIC], "<f4").tobytes() + np.array([width, height], "<i4").tobytes()
     body = np.ascontiguousarray(flow.transpose(1, 2, 0), dtype="<f4").tobytes()
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_bytes(header + body)
-    os.replace(tmp, path)
+    atomic_write_bytes(path, header + body)

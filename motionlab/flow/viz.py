@@ -3,13 +3,14 @@ direction, saturation the magnitude relative to the largest one shown."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
 from torchvision.utils import flow_to_image
+
+from motionlab.core.io import atomic_write_bytes
 
 
 def flow_to_rgb(flow: np.ndarray, max_magnitude: float | None = None) -> np.ndarray:
@@ -43,6 +44,4 @@ def save_rgb_png(path: Path | str, rgb: np.ndarray) -> None:
     ok, png = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
     if not ok:
         raise RuntimeError(f"{path}: PNG encoding failed for an image of shape {rgb.shape}")
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_bytes(png.tobytes())
-    os.replace(tmp, path)
+    atomic_write_bytes(path, png.tobytes())

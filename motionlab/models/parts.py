@@ -3,11 +3,12 @@ motion_head, mra_head), so each step of Algorithm 1 loads what it needs and pass
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import torch
 from torch import nn
+
+from motionlab.core.io import atomic_path
 
 PARTS_FILE = "model.pt"
 
@@ -15,9 +16,8 @@ PARTS_FILE = "model.pt"
 def save_parts(directory: Path, parts: dict[str, nn.Module | dict]) -> Path:
     path = Path(directory) / PARTS_FILE
     state = {name: (p.state_dict() if isinstance(p, nn.Module) else p) for name, p in parts.items()}
-    tmp = path.with_name(f".{PARTS_FILE}.{os.getpid()}.tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
     return path
 
 

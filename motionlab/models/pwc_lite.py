@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from motionlab.data.types import DataError
+from motionlab.core.errors import DataError
 from motionlab.models.cost_volume import CostVolume
 from motionlab.models.warp import backward_warp, resize_flow
 

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from torchvision import models
 
-from motionlab.data.types import DataError
+from motionlab.core.errors import DataError
 
 RESNETS = {18: models.resnet18, 34: models.resnet34, 50: models.resnet50, 101: models.resnet101,
            152: models.resnet152}

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 from omegaconf import MISSING, DictConfig, OmegaConf
 
-from motionlab.config.validate import validate_node
-from motionlab.data.types import DataError
+from motionlab.core.errors import DataError
+from motionlab.core.schema import validate_node
 
 
 @dataclass
