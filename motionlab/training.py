@@ -152,6 +152,11 @@ def cache_dir(cfg: DictConfig) -> Path:
     return Path(cfg.paths.store_dir) / "cache"
 
 
+def flow_cache_root(cfg: DictConfig) -> Path:
+    """Where precomputed flow is cached, shared by every stage and job of the store."""
+    return cache_dir(cfg) / "flow"
+
+
 def image_datamodule(ctx: StageContext, p: Any) -> ImageDataModule:
     dm = ImageDataModule(ctx.cfg.data.image, cache_dir(ctx.cfg), p.batch_size, p.eval_batch_size,
                          int(ctx.cfg.trainer.num_workers), int(ctx.cfg.seed),

@@ -27,7 +27,8 @@ from motionlab.bench._timing import interleaved_seconds
 from motionlab.eval.results import write_results
 from motionlab.flow.base import build_flow
 from motionlab.models.cost_volume import local_correlation, local_correlation_reference
-from motionlab.models.pwc_lite import build_pwclite, count_parameters
+from motionlab.models.parts import count_parameters
+from motionlab.models.pwc_lite import build_pwclite
 from motionlab.models.tsn import MotionClassifier
 
 HEIGHT, WIDTH = 256, 340

@@ -1,9 +1,12 @@
-"""Where the sub-clips of the paper's proxy task start inside a k-key-frame clip."""
+"""All clip and segment sampling: where the sub-clips of Zhang et al.'s proxy task start inside a
+k-key-frame clip, TSN's segment sampling and test inputs (UF-TSN), and the random pairs and
+windows that flow and motion training read from a batch of clips."""
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 
@@ -45,3 +48,62 @@ def other_video_rows(video_ids: torch.Tensor) -> torch.Tensor:
         raise ValueError(f"the smoothness losses need clips of at least two different videos per batch; got video "
                          f"ids {video_ids.tolist()}: raise the video batch size (per device)")
     return candidates[rows, differs.int().argmax(1)]
+
+
+def segment_starts(num_frames: int, num_segments: int, snippet_len: int,
+                   rng: np.random.Generator | None = None) -> np.ndarray:
+    """TSN sampling: split the valid start positions into ``num_segments`` equal segments and take a
+    random start in each (training, ``rng`` given) or each segment's centre (``rng`` None).
+    A video shorter than one snippet starts every snippet at 0 (the reader repeats frames)."""
+    valid = max(num_frames - snippet_len + 1, 1)
+    edges = np.linspace(0, valid, num_segments + 1)
+    if rng is None:
+        starts = (edges[:-1] + edges[1:]) / 2
+    else:
+        starts = edges[:-1] + rng.random(num_segments) * (edges[1:] - edges[:-1])
+    return np.minimum(starts.astype(np.int64), valid - 1)
+
+
+def uniform_test_starts(num_frames: int, snippet_len: int, num_inputs: int = 25) -> np.ndarray:
+    """The test protocol: ``num_inputs`` snippet starts spread uniformly over the video."""
+    valid = max(num_frames - snippet_len + 1, 1)
+    return np.linspace(0, valid - 1, num_inputs).round().astype(np.int64)
+
+
+def snippet_indices(starts: np.ndarray, snippet_len: int, num_frames: int) -> np.ndarray:
+    """``[len(starts), snippet_len]`` frame indices, clamped so short videos repeat their last frame."""
+    return np.minimum(starts[:, None] + np.arange(snippet_len)[None, :], num_frames - 1)
+
+
+def sample_snippets(batch_size: int, length: int, num_segments: int, snippet_len: int) -> torch.Tensor:
+    """``[B, S, snippet_len]`` indices: TSN's random snippet per segment, one draw per video, from
+    torch's RNG (restored on resume, so a resumed run samples the same snippets)."""
+    seed = int(torch.randint(0, 2**31 - 1, ()))
+    rng = np.random.default_rng(seed)
+    starts = np.stack([segment_starts(length, num_segments, snippet_len, rng) for _ in range(batch_size)])
+    return torch.from_numpy(snippet_indices(starts.reshape(-1), snippet_len, length)).view(
+        batch_size, num_segments, snippet_len)
+
+
+def gather_snippets(items: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """``items [B, L, ...]`` at ``index [B, S, n]`` -> ``[B, S, n, ...]``."""
+    rows = torch.arange(items.shape[0]).view(-1, 1, 1)
+    return items[rows, index]
+
+
+def random_pairs(frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """One random consecutive pair per clip of uint8 ``[B, T, 3, H, W]``, as floats in [0, 1]."""
+    b, t = frames.shape[:2]
+    first = torch.randint(0, t - 1, (b,))
+    rows = torch.arange(b)
+    return frames[rows, first].float() / 255.0, frames[rows, first + 1].float() / 255.0
+
+
+def random_window(batch: dict[str, torch.Tensor], length: int) -> dict[str, torch.Tensor]:
+    """One random window of ``length`` key frames, the same for the whole batch: ``frames`` and,
+    where present, the ``length - 1`` ground-truth flows between them."""
+    start = int(torch.randint(0, batch["frames"].shape[1] - length + 1, ()))
+    window = {"frames": batch["frames"][:, start:start + length]}
+    if "flow_gt" in batch:
+        window["flow_gt"] = batch["flow_gt"][:, start:start + length - 1]
+    return window

@@ -131,7 +131,6 @@ class ImageDataModule(_Base):
         if limit:
             test_idx = np.random.default_rng(0).permutation(test_idx)[: int(limit)]
         self.train_set = ImageDataset(train, self.train_indices, size, self.max_shift)
-        self.train_eval_set = ImageDataset(train, self.train_indices, size)
         self.test_set = ImageDataset(test, np.sort(test_idx), size)
 
     @property
@@ -200,3 +199,32 @@ class CombinedDataModule(pl.LightningDataModule):
     def test_dataloader(self) -> DataLoader:
         self.modules[self.test_from].trainer = self.trainer
         return self.modules[self.test_from].test_dataloader()
+
+
+class MotionMaps(Dataset):
+    """Stacked motion maps ``[2(T-1), H, W]`` under the ``image`` key, so ImageClassifier trains on them."""
+
+    def __init__(self, maps: torch.Tensor, labels: torch.Tensor) -> None:
+        self.maps, self.labels = maps, labels
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        return {"image": self.maps[i].flatten(0, 1), "label": self.labels[i], "index": torch.tensor(i)}
+
+
+class MotionMapDataModule(pl.LightningDataModule):
+    """Motion maps computed once (by a frozen motion model, or the ground truth) as the training and
+    test sets of an action classifier."""
+
+    def __init__(self, train: Dataset, test: Dataset, batch_size: int, eval_batch_size: int, seed: int) -> None:
+        super().__init__()
+        self.train, self.test = train, test
+        self.batch_size, self.eval_batch_size, self.seed = batch_size, eval_batch_size, seed
+
+    def train_dataloader(self) -> DataLoader:
+        return DataLoader(self.train, self.batch_size, sampler=EpochSeededSampler(len(self.train), self.seed))
+
+    def test_dataloader(self) -> DataLoader:
+        return DataLoader(self.test, self.eval_batch_size)

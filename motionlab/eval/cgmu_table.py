@@ -19,9 +19,10 @@ from motionlab.eval.collect import Run, collect_runs
 from motionlab.eval.figures import plt  # the Agg backend is chosen once, there
 from motionlab.eval.results import write_results
 from motionlab.eval.tables import metric_cell
-from motionlab.models.motion_decoder import MotionNet
+from motionlab.flow.metrics import epe_map, motion_boundary_band
+from motionlab.lit.cgmu import predict_motion, video_frames
+from motionlab.models.motion_decoder import MotionNet, build_motion_model
 from motionlab.models.parts import load_parts
-from motionlab.stages.cgmu import build_motion_model, epe_map, motion_boundary_band, predict_motion, video_frames
 from motionlab.training import cache_dir
 
 METHOD_ORDER = ("bilinear", "convex (RAFT)", "CGMU", "convex (RAFT), supervised ceiling", "CGMU, supervised ceiling",

@@ -16,8 +16,9 @@ pair head's hidden features instead.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -309,3 +310,21 @@ class MotionMapEncoder(nn.Module):
 
     def forward(self, maps: torch.Tensor) -> torch.Tensor:
         return self.features(maps)
+
+
+def _upsampler_options(p: Mapping[str, Any]) -> dict[str, Any]:
+    return {"kernel_size": p["cgmu_kernel"], "embed_dim": p["cgmu_embed_dim"],
+            "embed_hidden": p["cgmu_embed_hidden"], "sigma": p["cgmu_sigma"], "mask_hidden": p["convex_mask_hidden"]}
+
+
+def build_motion_model(kind: str, p: Mapping[str, Any]) -> MotionNet | MotionUpsamplingNet:
+    """The model of a ``cgmu_motion`` or ``cgmu_upsample`` stage from its params (also a done.json's)."""
+    if kind == "cgmu_motion":
+        return MotionNet(p["arch"], list(p["widths"]), p["blocks_per_stage"], p["flow_stride"], p["decoder_width"],
+                         p["upsampler"], p["context_channels"], p["context_depth"], _upsampler_options(p),
+                         p["correlation_radius"], p["correlation_stride"])
+    if kind in ("cgmu_upsample", "cgmu_upsample_supervised"):
+        return MotionUpsamplingNet(p["upsampler"], p["flow_stride"], p["context_channels"], p["context_depth"],
+                                   p["cell_feature_channels"], _upsampler_options(p))
+    raise ValueError(f"no CGMU motion model for stage kind {kind!r}; valid: cgmu_motion, cgmu_upsample, "
+                     "cgmu_upsample_supervised")

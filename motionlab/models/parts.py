@@ -26,3 +26,8 @@ def load_parts(directory: Path) -> dict[str, dict]:
     if not path.is_file():
         raise FileNotFoundError(f"{path} missing: the input stage did not save model parts")
     return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def count_parameters(module: nn.Module, trainable_only: bool = False) -> int:
+    """Parameters of ``module`` (``trainable_only``: those that require gradients)."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)

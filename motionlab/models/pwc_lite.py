@@ -245,7 +245,3 @@ def load_pwclite(path: Path | str) -> PWCLite:
         raise DataError(f"{file} is not a PWC-lite checkpoint written by save_pwclite ({err}); "
                         "point to the flow_net.pt of a flow_pretrain stage") from err
     return net.eval()
-
-
-def count_parameters(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())

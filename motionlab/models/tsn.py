@@ -1,5 +1,5 @@
 """Two-stream TSN of UF-TSN: a spatial ResNet on RGB, a motion ResNet-18 on 10 stacked flow fields,
-segment sampling for training, 25 uniform inputs at test, and average fusion of the two streams.
+and average fusion of the two streams (segment sampling and the 25 test inputs: motionlab.data.clips).
 
 The motion stream either learns its flow (PWC-lite in front of the classifier, trained end to end)
 or reads precomputed flow (the TV-L1 / DIS baselines of Table 2) through the same classifier.
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 from torchvision import models
@@ -73,50 +72,6 @@ class MotionClassifier(nn.Module):
             raise ValueError(f"motion classifier expects {self.num_flows} stacked flows, "
                              f"got {flows.shape[1]}")
         return self.net(flows.flatten(1, 2) / self.flow_scale)
-
-
-class MotionStream(nn.Module):
-    """Frames -> learned flow -> motion classifier, as one network (Fig. 1a). ``detach_flow`` stops
-    the classifier's gradient at the flow (stage 2, warm-up); off, the two train end to end
-    (stage 3)."""
-
-    def __init__(self, flow_net: nn.Module, classifier: MotionClassifier, detach_flow: bool = False) -> None:
-        super().__init__()
-        self.flow_net, self.classifier = flow_net, classifier
-        self.detach_flow = detach_flow
-
-    def flows(self, frames: torch.Tensor) -> torch.Tensor:
-        """``frames float [B, T, 3, H, W]`` in [0, 1] -> ``[B, T-1, 2, H, W]``."""
-        flows = self.flow_net.flow_sequence(frames)
-        return flows.detach() if self.detach_flow else flows
-
-    def forward(self, frames: torch.Tensor) -> torch.Tensor:
-        return self.classifier(self.flows(frames))
-
-
-def segment_starts(num_frames: int, num_segments: int, snippet_len: int,
-                   rng: np.random.Generator | None = None) -> np.ndarray:
-    """TSN sampling: split the valid start positions into ``num_segments`` equal segments and take a
-    random start in each (training, ``rng`` given) or each segment's centre (``rng`` None).
-    A video shorter than one snippet starts every snippet at 0 (the reader repeats frames)."""
-    valid = max(num_frames - snippet_len + 1, 1)
-    edges = np.linspace(0, valid, num_segments + 1)
-    if rng is None:
-        starts = (edges[:-1] + edges[1:]) / 2
-    else:
-        starts = edges[:-1] + rng.random(num_segments) * (edges[1:] - edges[:-1])
-    return np.minimum(starts.astype(np.int64), valid - 1)
-
-
-def uniform_test_starts(num_frames: int, snippet_len: int, num_inputs: int = 25) -> np.ndarray:
-    """The test protocol: ``num_inputs`` snippet starts spread uniformly over the video."""
-    valid = max(num_frames - snippet_len + 1, 1)
-    return np.linspace(0, valid - 1, num_inputs).round().astype(np.int64)
-
-
-def snippet_indices(starts: np.ndarray, snippet_len: int, num_frames: int) -> np.ndarray:
-    """``[len(starts), snippet_len]`` frame indices, clamped so short videos repeat their last frame."""
-    return np.minimum(starts[:, None] + np.arange(snippet_len)[None, :], num_frames - 1)
 
 
 def average_scores(logits: torch.Tensor) -> torch.Tensor:

@@ -16,59 +16,28 @@ Both streams write ``test_scores.npy`` (video-level class probabilities) and ``t
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pytorch_lightning as pl
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from motionlab.data.datamodules import VideoClipDataModule
 from motionlab.data.sources import build_video_source
-from motionlab.data.transforms import normalize
-from motionlab.data.types import VideoSource
+from motionlab.eval.metrics import top1
 from motionlab.flow.metrics import endpoint_error
-from motionlab.models.parts import save_parts
-from motionlab.models.pwc_lite import PWCLite, count_parameters, load_pwclite, save_pwclite
-from motionlab.models.tsn import (
-    MotionClassifier,
-    average_fusion,
-    average_scores,
-    build_resnet,
-    segment_starts,
-    snippet_indices,
-    uniform_test_starts,
-)
+from motionlab.flow.videos import FLOW_NET, GROUND_TRUTH, precomputed_flows, predict_flows, video_flows
+from motionlab.lit.tsn import MotionStreamModule, SpatialStreamModule, motion_scores, spatial_scores
+from motionlab.losses.unsupervised import UnsupervisedLossParams
+from motionlab.models.parts import count_parameters, save_parts
+from motionlab.models.pwc_lite import load_pwclite, save_pwclite
+from motionlab.models.tsn import MotionClassifier, average_fusion, build_resnet
 from motionlab.pipeline import Stage, StageContext, atomic_save_npy, register_stage
-from motionlab.stages.flow_pretrain import CHECKPOINT, precomputed_flows, predict_flows, unsupervised_loss
-from motionlab.training import build_trainer, cache_dir, fit_resumable, seed_stage
+from motionlab.training import build_trainer, cache_dir, fit_resumable, flow_cache_root, plain, seed_stage
 
-FLOW_SOURCES = ("learned", "tvl1", "dis", "ground_truth")
+FLOW_SOURCES = ("learned", "tvl1", "dis", GROUND_TRUTH)
 SCORES, LABELS = "test_scores.npy", "test_labels.npy"
-
-
-# ---------------------------------------------------------------------------------- sampling
-def sample_snippets(batch_size: int, length: int, num_segments: int, snippet_len: int) -> torch.Tensor:
-    """``[B, S, snippet_len]`` indices: TSN's random snippet per segment, one draw per video, from
-    torch's RNG (restored on resume, so a resumed run samples the same snippets)."""
-    seed = int(torch.randint(0, 2**31 - 1, ()))
-    rng = np.random.default_rng(seed)
-    starts = np.stack([segment_starts(length, num_segments, snippet_len, rng) for _ in range(batch_size)])
-    return torch.from_numpy(snippet_indices(starts.reshape(-1), snippet_len, length)).view(
-        batch_size, num_segments, snippet_len)
-
-
-def gather_snippets(items: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-    """``items [B, L, ...]`` at ``index [B, S, n]`` -> ``[B, S, n, ...]``."""
-    rows = torch.arange(items.shape[0]).view(-1, 1, 1)
-    return items[rows, index]
-
-
-def top1(scores: np.ndarray, labels: np.ndarray) -> float:
-    return 100.0 * float((scores.argmax(1) == labels).mean())
 
 
 def save_scores(ctx: StageContext, scores: np.ndarray, labels: np.ndarray) -> None:
@@ -107,39 +76,6 @@ class TSNSpatialParams:
     checkpoint_every: int = 100
 
 
-class SpatialStream(pl.LightningModule):
-    def __init__(self, net: nn.Module, p: Any) -> None:
-        super().__init__()
-        self.net, self.p = net, p
-
-    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        frames = batch["frames"]
-        b, t = frames.shape[:2]
-        index = sample_snippets(b, t, self.p.num_segments, 1)
-        images = normalize(gather_snippets(frames, index).flatten(0, 2))
-        logits = self.net(images).view(b, self.p.num_segments, -1).mean(1)  # segmental consensus
-        loss = F.cross_entropy(logits, batch["label"])
-        self.log("train/loss", loss, prog_bar=True)
-        return loss
-
-    def configure_optimizers(self):
-        return torch.optim.Adam(self.net.parameters(), lr=self.p.lr, weight_decay=self.p.weight_decay)
-
-
-@torch.inference_mode()
-def spatial_scores(net: nn.Module, source: VideoSource, test_inputs: int) -> tuple[np.ndarray, np.ndarray]:
-    """Video-level probabilities from ``test_inputs`` frames spread uniformly over each video."""
-    net.eval()
-    scores, labels = [], []
-    for i in range(len(source)):
-        sample = source[i]
-        starts = uniform_test_starts(len(sample.frames), 1, test_inputs)
-        images = normalize(torch.from_numpy(sample.frames[starts]).permute(0, 3, 1, 2))
-        scores.append(average_scores(net(images)[None])[0].numpy())
-        labels.append(sample.label)
-    return np.stack(scores), np.array(labels)
-
-
 @register_stage
 class TSNSpatialStage(Stage):
     kind = "tsn_spatial"
@@ -153,7 +89,7 @@ class TSNSpatialStage(Stage):
         dm = video_datamodule(ctx, p)
         net = build_resnet(p.depth, num_classes(dm), 3, p.weights_path)
         trainer = build_trainer(ctx, max_steps=p.max_steps, checkpoint_every_n_steps=p.checkpoint_every)
-        fit_resumable(trainer, SpatialStream(net, p), dm, ctx)
+        fit_resumable(trainer, SpatialStreamModule(net, p), dm, ctx)
         metrics: dict[str, Any] = {"params": count_parameters(net)}
         if ctx.is_rank_zero:
             scores, labels = spatial_scores(net, dm.sets["test"].source, p.test_inputs)
@@ -184,80 +120,6 @@ class TSNMotionParams:
     checkpoint_every: int = 100
 
 
-class MotionStreamModule(pl.LightningModule):
-    """The motion classifier on stacked flow. During warm-up it reads the batch's ``flows``
-    (precomputed, or the frozen flow net's: detached flow, computed once per video instead of every
-    step); after, with a flow net, flow comes from the frames and the net trains end to end."""
-
-    def __init__(self, classifier: MotionClassifier, flow_net: PWCLite | None, p: Any,
-                 flow_loss: Any = None) -> None:
-        super().__init__()
-        self.classifier, self.flow_net, self.p, self.flow_loss = classifier, flow_net, p, flow_loss
-        self.warmup_steps = round(p.max_steps * p.warmup_fraction)
-
-    def flows_and_loss(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Flows ``[B, T-1, 2, H, W]`` of the batch and, when fine-tuning, the unsupervised flow loss."""
-        if self.flow_net is None or self.global_step < self.warmup_steps:
-            return batch["flow_gt" if self.p.flow_source == "ground_truth" else "flows"].float(), None
-        frames = batch["frames"].float() / 255.0
-        b, t = frames.shape[:2]
-        scales = self.flow_net.flow_sequence(frames, all_scales=True)
-        img1, img2 = frames[:, :-1].flatten(0, 1), frames[:, 1:].flatten(0, 1)
-        loss, _ = unsupervised_loss(scales, img1, img2, self.flow_loss)
-        return scales[0].unflatten(0, (b, t - 1)), loss
-
-    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        flows, flow_loss = self.flows_and_loss(batch)
-        b, pairs = flows.shape[:2]
-        index = sample_snippets(b, pairs, self.p.num_segments, self.p.num_flows)
-        stacks = gather_snippets(flows, index).flatten(0, 1)  # [B*S, num_flows, 2, H, W]
-        logits = self.classifier(stacks).view(b, self.p.num_segments, -1).mean(1)
-        loss = F.cross_entropy(logits, batch["label"])
-        self.log("train/ce", loss, prog_bar=True)
-        if flow_loss is not None:
-            self.log("train/flow_loss", flow_loss)
-            loss = loss + self.p.flow_loss_weight * flow_loss
-        return loss
-
-    def configure_optimizers(self):
-        groups = [{"params": self.classifier.parameters(), "lr": self.p.lr}]
-        if self.flow_net is not None:
-            groups.append({"params": self.flow_net.parameters(), "lr": self.p.flow_lr})
-        return torch.optim.Adam(groups, weight_decay=self.p.weight_decay)
-
-
-@torch.inference_mode()
-def motion_scores(classifier: MotionClassifier, flows: np.ndarray | None, flow_net: PWCLite | None,
-                  source: VideoSource, p: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Video-level probabilities from ``test_inputs`` flow stacks spread uniformly over each video
-    (flow of every pair computed once per video), the labels, and the flows used."""
-    classifier.eval()
-    scores, labels, used = [], [], []
-    for i in range(len(source)):
-        sample = source[i]
-        if flow_net is not None:
-            frames = torch.from_numpy(sample.frames).permute(0, 3, 1, 2).float()[None] / 255.0
-            video_flow = flow_net.eval().flow_sequence(frames)[0]
-        else:
-            video_flow = torch.from_numpy(flows[i])
-        starts = uniform_test_starts(len(video_flow), p.num_flows, p.test_inputs)
-        stacks = video_flow[torch.from_numpy(snippet_indices(starts, p.num_flows, len(video_flow)))]
-        scores.append(average_scores(classifier(stacks)[None])[0].numpy())
-        labels.append(sample.label)
-        used.append(video_flow.numpy())
-    return np.stack(scores), np.array(labels), np.stack(used)
-
-
-def source_flows(ctx: StageContext, p: Any, source: VideoSource) -> np.ndarray:
-    """Precomputed flows ``[N, T-1, 2, H, W]`` for ``flow_source`` tvl1 / dis / ground_truth."""
-    if p.flow_source == "ground_truth":
-        if source[0].flow_gt is None:
-            raise ValueError("tsn_motion.flow_source=ground_truth needs a video source with ground-truth "
-                             "flow (data/video=synthetic_motion)")
-        return np.stack([source[i].flow_gt for i in range(len(source))])
-    return precomputed_flows(p.flow_source, source, ctx)
-
-
 @register_stage
 class TSNMotionStage(Stage):
     kind = "tsn_motion"
@@ -275,8 +137,8 @@ class TSNMotionStage(Stage):
             if "flow" not in ctx.inputs:
                 raise ValueError("tsn_motion with flow_source=learned needs an input 'flow' (a flow_pretrain "
                                  "stage); for precomputed flow set flow_source to tvl1, dis or ground_truth")
-            flow_net = load_pwclite(ctx.inputs["flow"] / CHECKPOINT).train()
-            flow_loss = _namespace(ctx.input_done("flow")["params"]["loss"])
+            flow_net = load_pwclite(ctx.inputs["flow"] / FLOW_NET).train()
+            flow_loss = UnsupervisedLossParams(**ctx.input_done("flow")["params"]["loss"])
         train_src = build_video_source(ctx.cfg.data.video, "train", cache_dir(ctx.cfg))
         pairs = len(train_src[0].frames) - 1
         if pairs < p.num_flows:
@@ -286,12 +148,14 @@ class TSNMotionStage(Stage):
         if flow_net is not None:  # step 2 trains on detached flow: the frozen net's, computed once
             extras = {"flows": predict_flows(flow_net, train_src, p.eval_batch_size).astype(np.float16)}
             flow_net.train()
-        elif p.flow_source != "ground_truth":
-            extras = {"flows": source_flows(ctx, p, train_src).astype(np.float16)}
+        elif p.flow_source != GROUND_TRUTH:
+            extras = {"flows": precomputed_flows(p.flow_source, train_src, flow_cache_root(ctx.cfg),
+                                                 plain(ctx.cfg.data.video)).astype(np.float16)}
         dm = video_datamodule(ctx, p, extras)
         test_src = dm.sets["test"].source
         if flow_net is None:
-            test_flows = source_flows(ctx, p, test_src)
+            test_flows = video_flows(p.flow_source, test_src, flow_cache_root(ctx.cfg), plain(ctx.cfg.data.video),
+                                     "tsn_motion.flow_source=ground_truth")
         classifier = MotionClassifier(num_classes(dm), p.num_flows, p.depth, p.flow_scale, p.weights_path)
         module = MotionStreamModule(classifier, flow_net, p, flow_loss)
         trainer = build_trainer(ctx, max_steps=p.max_steps, checkpoint_every_n_steps=p.checkpoint_every)
@@ -300,11 +164,12 @@ class TSNMotionStage(Stage):
         if flow_net is not None:
             metrics["flow_params"] = count_parameters(flow_net)
         if ctx.is_rank_zero:
-            scores, labels, flows = motion_scores(classifier, test_flows, flow_net, test_src, p)
+            scores, labels, flows = motion_scores(classifier, test_flows, flow_net, test_src, p.num_flows,
+                                                  p.test_inputs)
             save_scores(ctx, scores, labels)
             parts: dict[str, nn.Module] = {"motion_classifier": classifier}
             if flow_net is not None:
-                save_pwclite(ctx.work_dir / CHECKPOINT, flow_net)  # the fine-tuned flow
+                save_pwclite(ctx.work_dir / FLOW_NET, flow_net)  # the fine-tuned flow
                 parts["flow_net"] = flow_net
             save_parts(ctx.work_dir, parts)
             metrics.update(top1=top1(scores, labels), num_test_videos=len(labels))
@@ -312,10 +177,6 @@ class TSNMotionStage(Stage):
                 gt = np.stack([test_src[i].flow_gt for i in range(len(test_src))])
                 metrics["flow_epe"] = endpoint_error(flows, gt)
         return metrics
-
-
-def _namespace(d: dict[str, Any]) -> argparse.Namespace:
-    return argparse.Namespace(**d)
 
 
 # ------------------------------------------------------------------------------------ fusion

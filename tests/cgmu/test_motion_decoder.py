@@ -6,9 +6,9 @@ import pytest
 import torch
 from torchvision.models.video import r2plus1d_18, r3d_18
 
+from motionlab.flow.metrics import FlowErrors, motion_boundary_band
 from motionlab.models.motion_decoder import MotionNet, MotionUpsamplingNet, VideoEncoder
 from motionlab.models.upsample import area_downsample_flow
-from motionlab.stages.cgmu import FlowErrors, motion_boundary_band
 
 
 @pytest.mark.parametrize(("arch", "builder"), [("r2plus1d_18", r2plus1d_18), ("r3d_18", r3d_18)])

@@ -5,7 +5,8 @@ import torch
 import torch.nn.functional as F
 
 from motionlab.losses.photometric import unsupervised_flow_loss
-from motionlab.models.pwc_lite import build_pwclite, count_parameters
+from motionlab.models.parts import count_parameters
+from motionlab.models.pwc_lite import build_pwclite
 
 
 def _pair(h: int = 64, w: int = 64, shift: int = 2) -> tuple[torch.Tensor, torch.Tensor]:

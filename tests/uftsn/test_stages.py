@@ -11,16 +11,11 @@ import torch
 from omegaconf import OmegaConf
 
 from motionlab.config.preflight import CONF_DIR, compose_config
+from motionlab.data.clips import gather_snippets, sample_snippets
 from motionlab.eval.report import main as report
 from motionlab.models.pwc_lite import load_pwclite
 from motionlab.pipeline import StageContext
-from motionlab.stages.tsn import (
-    LABELS,
-    SCORES,
-    TSNFusionStage,
-    gather_snippets,
-    sample_snippets,
-)
+from motionlab.stages.tsn import LABELS, SCORES, TSNFusionStage
 from motionlab.task import train
 
 ALL_EXPERIMENTS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("uftsn_*.yaml"))

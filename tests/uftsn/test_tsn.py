@@ -1,21 +1,17 @@
 """Two-stream TSN pieces: stacked-flow ResNet, weights errors, sampling, fusion."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
 
+from motionlab.data.clips import segment_starts, snippet_indices, uniform_test_starts
 from motionlab.data.types import DataError
+from motionlab.lit.tsn import MotionStreamModule
+from motionlab.losses.unsupervised import UnsupervisedLossParams
 from motionlab.models.pwc_lite import build_pwclite
-from motionlab.models.tsn import (
-    MotionClassifier,
-    MotionStream,
-    average_fusion,
-    average_scores,
-    build_resnet,
-    segment_starts,
-    snippet_indices,
-    uniform_test_starts,
-)
+from motionlab.models.tsn import MotionClassifier, average_fusion, average_scores, build_resnet
 
 
 def test_motion_classifier_takes_20_channels():
@@ -27,15 +23,19 @@ def test_motion_classifier_takes_20_channels():
 
 
 def test_motion_stream_end_to_end_and_detached():
+    """Step 3 (after the warm-up) trains the flow net through the classifier; step 2 reads the
+    batch's detached flows and leaves it alone."""
     flow_net = build_pwclite(pyramid_channels=[8, 16], decoder_channels=[16, 16], output_level=1)
-    stream = MotionStream(flow_net, MotionClassifier(num_classes=3, num_flows=2))
-    frames = torch.rand(2, 3, 3, 32, 32)
-    stream(frames).sum().backward()
-    assert stream.flow_net.pyramid.levels[0][0][0].weight.grad is not None
+    p = SimpleNamespace(max_steps=10, warmup_fraction=0.0, flow_source="learned", num_segments=1, num_flows=2,
+                        flow_loss_weight=1.0)
+    stream = MotionStreamModule(MotionClassifier(num_classes=3, num_flows=2), flow_net, p, UnsupervisedLossParams())
+    batch = {"frames": torch.randint(0, 256, (2, 3, 3, 32, 32), dtype=torch.uint8), "label": torch.tensor([0, 1])}
+    stream.training_step(batch, 0).backward()
+    assert flow_net.pyramid.levels[0][0][0].weight.grad is not None
     stream.zero_grad(set_to_none=True)
-    stream.detach_flow = True
-    stream(frames).sum().backward()
-    assert stream.flow_net.pyramid.levels[0][0][0].weight.grad is None
+    stream.warmup_steps = 5  # global step 0 is now inside the warm-up
+    stream.training_step({**batch, "flows": torch.randn(2, 2, 2, 32, 32)}, 0).backward()
+    assert flow_net.pyramid.levels[0][0][0].weight.grad is None
     assert stream.classifier.net.fc.weight.grad is not None
 
 

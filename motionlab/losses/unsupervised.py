@@ -1,0 +1,34 @@
+"""The unsupervised flow loss as configured by a stage: its parameters (one dataclass, shared by
+flow pretraining, the end-to-end fine-tuning of the TSN motion stream and the CGMU motion stages)
+and the one call of ``unsupervised_flow_loss`` that reads them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from motionlab.losses.photometric import unsupervised_flow_loss
+
+
+@dataclass
+class UnsupervisedLossParams:
+    """Arguments of ``unsupervised_flow_loss``; paper values except where marked."""
+
+    loss_weights: list[float] = field(default_factory=lambda: [0.2, 1.0, 50.0])  # lambda_1..3 (paper)
+    scale_weights: list[float] | None = None  # per flow scale, finest first; None: 1 each
+    census_patch: int = 3
+    edge_weight: float = 1.0  # exp(-edge_weight |grad I|), eq. 8 has 1
+    smooth_order: int = 1
+    occlusion: bool = False  # forward-backward occlusion mask: our extension
+    mask_out_of_bounds: bool = False  # ignore pixels whose match leaves the frame: our extension
+
+
+def unsupervised_loss(flows: list[torch.Tensor], img1: torch.Tensor, img2: torch.Tensor,
+                      loss: UnsupervisedLossParams, flows_bw: list[torch.Tensor] | None = None
+                      ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """``unsupervised_flow_loss`` of ``flows`` (finest first) from ``img1`` to ``img2`` with ``loss``."""
+    return unsupervised_flow_loss(
+        img1, img2, flows, weights=tuple(loss.loss_weights), occlusion=loss.occlusion, flows_bw=flows_bw,
+        scale_weights=loss.scale_weights, census_patch=loss.census_patch, edge_weight=loss.edge_weight,
+        smooth_order=loss.smooth_order, mask_out_of_bounds=loss.mask_out_of_bounds)
