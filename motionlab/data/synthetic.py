@@ -380,6 +380,7 @@ class SyntheticImages:
         motions = _motions(cfg)
         kinds = list(self.family.shapes[: int(cfg.num_kinds)])
         self.class_names = [f"{k}_{m}" for k in kinds for m in motions]
+        self.motions = motions
         per_class = int(cfg.train_per_class if split == "train" else cfg.test_per_class)
         settings = OmegaConf.to_container(cfg, resolve=True)
         settings.update(split=split)
@@ -407,7 +408,13 @@ class SyntheticImages:
         return len(self.images)
 
     def __getitem__(self, index: int) -> ImageSample:
-        return ImageSample(self.images[index], int(self._labels[index]), f"synthetic-{self.split}-{index:05d}")
+        label = int(self._labels[index])
+        return ImageSample(self.images[index], label, f"synthetic-{self.split}-{index:05d}",
+                           meta={"motion": self.motion_of(label)})
+
+    def motion_of(self, label: int) -> str:
+        """The true motion of image class `label`, for the oracle controls (classes are kind × motion)."""
+        return self.motions[label % len(self.motions)]
 
     def labels(self) -> np.ndarray:
         return self._labels.astype(np.int64)
