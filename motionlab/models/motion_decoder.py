@@ -8,9 +8,9 @@ Motion Cues" (Shen et al., ECCV 2020), as far as its abstract fixes it, plus our
     flows between consecutive frames) -> low-res motion maps [B,T-1,2,h,w]
     -> upsampler (bilinear | convex | cgmu, see motionlab.models.upsample) -> [B,T-1,2,H,W].
 
-CGMU's full-resolution context comes from a small per-frame 2D CNN (``ContextEncoder``) on the
-reference frame of each pair (frame t for the flow t -> t+1); the convex upsampler reads the
-pair head's hidden features instead.
+The full-resolution context comes from a small per-frame 2D CNN (``ContextEncoder``) on the
+reference frame of each pair (frame t for the flow t -> t+1). CGMU and convex both read it; convex
+also reads the pair head's hidden features (RAFT's mask input).
 """
 
 from __future__ import annotations
@@ -181,7 +181,7 @@ class LowResMotionDecoder(nn.Module):
 
 
 class ContextEncoder(nn.Module):
-    """Full-resolution features of one frame for CGMU: a few 3x3 convs, one of them dilated, so each
+    """Full-resolution features of one frame for CGMU and convex: a few 3x3 convs, one of them dilated, so each
     pixel sees a small neighbourhood of the object it lies on (no striding: context stays sharp)."""
 
     def __init__(self, channels: int = 16, depth: int = 3) -> None:
@@ -202,7 +202,8 @@ class ContextEncoder(nn.Module):
 
 class UpsamplingHead(nn.Module):
     """An upsampler (``motionlab.models.upsample``) with the branch it needs: the full-resolution
-    context of the reference frame for CGMU. ``features`` (low-res, for convex) come from outside."""
+    context of the reference frame (CGMU and convex read it). ``features`` (low-res decoder features,
+    which convex also reads where a decoder exists) come from outside."""
 
     def __init__(self, upsampler: str, scale: int, feature_channels: int, context_channels: int = 16,
                  context_depth: int = 3, upsampler_options: dict | None = None) -> None:
@@ -216,36 +217,20 @@ class UpsamplingHead(nn.Module):
         return self.upsample(flow_lowres, context, features)
 
 
-class CellFeatures(nn.Module):
-    """Low-res features for the convex upsampler where no motion decoder exists (the upsampling
-    probe): two 3x3 convs on the area-downsampled frame and the low-res motion."""
-
-    def __init__(self, channels: int, scale: int) -> None:
-        super().__init__()
-        self.scale = scale
-        self.net = nn.Sequential(nn.Conv2d(5, channels, 3, padding=1), nn.ReLU(inplace=True),
-                                 nn.Conv2d(channels, channels, 3, padding=1), nn.ReLU(inplace=True))
-
-    def forward(self, frame: torch.Tensor, flow_lowres: torch.Tensor) -> torch.Tensor:
-        return self.net(torch.cat([F.avg_pool2d(frame, self.scale), flow_lowres], 1))
-
-
 class MotionUpsamplingNet(nn.Module):
-    """The upsampling probe: an UpsamplingHead (plus CellFeatures for convex) applied to *given*
-    low-res motion, so upsamplers are compared on the same low-res input."""
+    """The upsampling probe: an UpsamplingHead applied to *given* low-res motion, so upsamplers are
+    compared on the same low-res input. There is no decoder, so every learned upsampler reads the same
+    thing: the full-resolution context of the reference frame."""
 
     def __init__(self, upsampler: str, scale: int, context_channels: int = 16, context_depth: int = 3,
-                 feature_channels: int = 32, upsampler_options: dict | None = None) -> None:
+                 upsampler_options: dict | None = None) -> None:
         super().__init__()
-        self.head = UpsamplingHead(upsampler, scale, feature_channels, context_channels, context_depth,
-                                   upsampler_options)
-        self.cells = CellFeatures(feature_channels, scale) if self.head.upsample.needs_features else None
+        self.head = UpsamplingHead(upsampler, scale, 0, context_channels, context_depth, upsampler_options)
         self.flow_stride = scale
 
     def forward(self, frame: torch.Tensor, flow_lowres: torch.Tensor) -> torch.Tensor:
         """``frame``: normalised reference frames ``[N,3,H,W]``; ``flow_lowres`` ``[N,2,H/s,W/s]``."""
-        features = self.cells(frame, flow_lowres) if self.cells is not None else None
-        return self.head(flow_lowres, frame, features)
+        return self.head(flow_lowres, frame, None)
 
 
 def _per_pair(x: torch.Tensor) -> torch.Tensor:
@@ -325,6 +310,6 @@ def build_motion_model(kind: str, p: Mapping[str, Any]) -> MotionNet | MotionUps
                          p["correlation_radius"], p["correlation_stride"])
     if kind in ("cgmu_upsample", "cgmu_upsample_supervised"):
         return MotionUpsamplingNet(p["upsampler"], p["flow_stride"], p["context_channels"], p["context_depth"],
-                                   p["cell_feature_channels"], _upsampler_options(p))
+                                   _upsampler_options(p))
     raise ValueError(f"no CGMU motion model for stage kind {kind!r}; valid: cgmu_motion, cgmu_upsample, "
                      "cgmu_upsample_supervised")

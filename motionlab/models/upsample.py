@@ -8,15 +8,18 @@ Every upsampler maps a low-resolution flow ``[B, 2, h, w]`` (pixels of the low r
     flow_full = up(flow_lowres, context, features)   # context [B, Cc, s*h, s*w] or None,
                                                      # features [B, Cf, h, w] or None
 
-``up.needs_context`` / ``up.needs_features`` say which of the two a model must compute; the other
-may be ``None``. Geometry is the cell geometry of strided convolutions and average pooling: low-res
+``up.needs_context`` says whether a model must compute the context; ``features`` are optional
+(convex reads them when built with ``feature_channels`` > 0). Geometry is the cell geometry of strided convolutions and average pooling: low-res
 pixel ``q`` covers full-res pixels ``[q*s, (q+1)*s)`` (``align_corners=False``).
 
 The two learned upsamplers are both "softmax over a k x k neighbourhood of the low-res flow, one
 weight vector per full-res pixel" and differ only in where the weights come from:
 
-- convex (RAFT, Teed & Deng 2020): a mask head on the *low-res decoder features* predicts the
-  ``9 * s * s`` weights of each low-res cell;
+- convex (RAFT, Teed & Deng 2020): a mask head predicts the ``9 * s * s`` weights of each low-res
+  cell from the *full-resolution context, pixel-unshuffled into its cell* (every full-res position
+  keeps its own channels, so no edge inside a cell is averaged away), plus the low-res decoder
+  features where a decoder exists. It reads the same context as CGMU, so the two compare layers,
+  not inputs;
 - CGMU (Shen et al. 2020, "context guided motion upsampling"): the weights of a full-res pixel come
   from the *full-resolution spatial context* of the frame. Ours (the abstract fixes no formula, see
   docs/cgmu.md) is an affinity form: a small head embeds the context, and the logit of neighbour j
@@ -71,7 +74,6 @@ class FlowUpsampler(nn.Module):
     """Base class: ``forward(flow [B,2,h,w], context [B,C,sH,sW] | None, features [B,C,h,w] | None)``."""
 
     needs_context: ClassVar[bool] = False
-    needs_features: ClassVar[bool] = False
 
     def __init__(self, scale: int) -> None:
         super().__init__()
@@ -92,33 +94,52 @@ class BilinearUpsampler(FlowUpsampler):
 
 
 class ConvexUpsampler(FlowUpsampler):
-    """RAFT's learned convex combination of the 3 x 3 low-res neighbours; a mask head on the low-res
-    decoder features predicts ``9 * s * s`` logits per cell. ``logit_scale`` = RAFT's 0.25."""
+    """RAFT's learned convex combination of the 3 x 3 low-res neighbours; a mask head predicts
+    ``9 * s * s`` logits per cell (``logit_scale`` = RAFT's 0.25) from the full-res context
+    pixel-unshuffled into the cell (``[B, Cc*s*s, h, w]``), concatenated with the low-res decoder
+    features when ``feature_channels`` > 0 (RAFT's input). ``feature_channels=0``: context only, as
+    CGMU sees it (the upsampling probe, where there is no decoder)."""
 
-    needs_features = True
+    needs_context = True
 
-    def __init__(self, scale: int, feature_channels: int, mask_hidden: int = 64,
+    def __init__(self, scale: int, context_channels: int, feature_channels: int = 0, mask_hidden: int = 64,
                  logit_scale: float = 0.25) -> None:
         super().__init__(scale)
-        if feature_channels < 1:
-            raise ValueError("convex upsampling needs feature_channels (the decoder's feature width)")
+        if context_channels < 1:
+            raise ValueError("convex upsampling needs context_channels (channels of the full-res context)")
+        if feature_channels < 0:
+            raise ValueError(f"convex feature_channels must be >= 0, got {feature_channels}")
         self.logit_scale = logit_scale
+        self.uses_features = feature_channels > 0
         self.mask_head = nn.Sequential(
-            nn.Conv2d(feature_channels, mask_hidden, 3, padding=1), nn.ReLU(inplace=True),
+            nn.Conv2d(context_channels * self.scale**2 + feature_channels, mask_hidden, 3, padding=1),
+            nn.ReLU(inplace=True),
             nn.Conv2d(mask_hidden, 9 * self.scale**2, 1),
         )
 
-    def weights(self, features: torch.Tensor) -> torch.Tensor:
+    def mask_input(self, context: torch.Tensor, features: torch.Tensor | None) -> torch.Tensor:
+        """``[B, Cc*s*s (+ Cf), h, w]``: what the mask head reads."""
+        cells = F.pixel_unshuffle(context, self.scale) if self.scale > 1 else context
+        if not self.uses_features:
+            return cells
+        if features is None:
+            raise ValueError("this convex upsampler was built with feature_channels > 0: pass the low-res "
+                             "decoder features (features=...)")
+        return torch.cat((cells, features), 1)
+
+    def weights(self, context: torch.Tensor, features: torch.Tensor | None = None) -> torch.Tensor:
         """``[B, 9, s, s, h, w]`` softmax weights."""
-        b, _, h, w = features.shape
-        logits = self.logit_scale * self.mask_head(features)
+        x = self.mask_input(context, features)
+        b, _, h, w = x.shape
+        logits = self.logit_scale * self.mask_head(x)
         return logits.view(b, 9, self.scale, self.scale, h, w).softmax(dim=1)
 
     def forward(self, flow: torch.Tensor, context: torch.Tensor | None = None,
                 features: torch.Tensor | None = None) -> torch.Tensor:
-        if features is None:
-            raise ValueError("convex upsampling needs the low-res decoder features (features=...)")
-        return neighbourhood_upsample(flow, self.weights(features), self.scale)
+        if context is None:
+            raise ValueError("convex upsampling needs the full-resolution context (context=...)")
+        _check_divisible(flow, context, self.scale, "context")
+        return neighbourhood_upsample(flow, self.weights(context, features), self.scale)
 
 
 def subpixel_sq_distances(scale: int, kernel_size: int) -> torch.Tensor:

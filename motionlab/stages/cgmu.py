@@ -74,7 +74,7 @@ class CgmuMotionParams(UpsamplingParams):
 
 @dataclass
 class CgmuUpsampleParams(UpsamplingParams):
-    cell_feature_channels: int = 32  # convex: low-res features from the frame and the given motion
+    """The probe has no decoder: its upsamplers read only the context (see MotionUpsamplingNet)."""
 
 
 class _MotionStage(Stage):
@@ -97,9 +97,8 @@ class _MotionStage(Stage):
         if count_parameters(model, trainable_only=True):
             trainer = build_trainer(ctx, max_steps=p.max_steps, checkpoint_every_n_steps=p.checkpoint_every)
             fit_resumable(trainer, CgmuMotionModule(model, p, self.supervised), dm, ctx)
-        head = [model.head] + ([model.cells] if getattr(model, "cells", None) is not None else [])
         metrics: dict[str, Any] = {"params": count_parameters(model, trainable_only=True),
-                                   "upsampler_params": sum(count_parameters(h, trainable_only=True) for h in head)}
+                                   "upsampler_params": count_parameters(model.head, trainable_only=True)}
         if ctx.is_rank_zero:
             metrics.update(evaluate_motion_model(model, dm.test_dataloader(), p.boundary_threshold,
                                                  p.boundary_radius))

@@ -66,5 +66,5 @@ def test_upsampling_probe_returns_a_constant_motion_exactly(upsampler: str) -> N
     lowres = area_downsample_flow(gt, 4)
     assert lowres.shape == (3, 2, 4, 6)
     assert torch.allclose(lowres[:, 0], torch.full((3, 4, 6), 1.25 / 4))
-    probe = MotionUpsamplingNet(upsampler, 4, context_channels=4, feature_channels=8)
+    probe = MotionUpsamplingNet(upsampler, 4, context_channels=4)
     assert torch.allclose(probe(torch.randn(3, 3, 16, 24), lowres), gt, atol=1e-5)

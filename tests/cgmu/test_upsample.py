@@ -48,7 +48,7 @@ def test_weights_are_non_negative_and_sum_to_one_per_pixel(name: str) -> None:
     scale = 4
     flow, context, features = _inputs(scale)
     up = _make(name, scale, kernel_size=5)
-    w = up.weights(features) if name == "convex" else up.weights(context, flow.shape[-2:])
+    w = up.weights(context, features) if name == "convex" else up.weights(context, flow.shape[-2:])
     full = weights_to_full_res(w)
     assert full.shape == (2, 9 if name == "convex" else 25, 5 * scale, 4 * scale)
     assert (full >= 0).all()
@@ -91,10 +91,10 @@ def _raft_upsample(flow: torch.Tensor, mask: torch.Tensor, s: int) -> torch.Tens
 
 def test_convex_matches_raft_away_from_the_border() -> None:
     scale = 4
-    flow, _, features = _inputs(scale, h=6, w=5)
-    up = ConvexUpsampler(scale, feature_channels=6)
-    ours = up(flow, None, features)
-    raft = _raft_upsample(flow, up.logit_scale * up.mask_head(features), scale)
+    flow, context, features = _inputs(scale, h=6, w=5)
+    up = ConvexUpsampler(scale, context_channels=5, feature_channels=6)
+    ours = up(flow, context, features)
+    raft = _raft_upsample(flow, up.logit_scale * up.mask_head(up.mask_input(context, features)), scale)
     inner = (slice(None), slice(None), slice(scale, -scale), slice(scale, -scale))
     assert torch.allclose(ours[inner], raft[inner], atol=1e-5)
     assert not torch.allclose(ours, raft, atol=1e-3)  # RAFT's zero padding differs at the border
@@ -193,5 +193,40 @@ def test_interface_errors_name_the_fix() -> None:
         up(flow, None)
     with pytest.raises(ValueError, match="features"):
         _make("convex", 2)(flow, context, None)
+    with pytest.raises(ValueError, match="context"):
+        _make("convex", 2)(flow, None, torch.randn(2, 6, 5, 4))
     # options of the other upsamplers are accepted and ignored, so one config serves all three
-    assert isinstance(build_upsampler("convex", 2, feature_channels=4, kernel_size=5, sigma=1.0), ConvexUpsampler)
+    assert isinstance(build_upsampler("convex", 2, context_channels=3, kernel_size=5, sigma=1.0), ConvexUpsampler)
+
+
+def test_convex_reads_every_full_res_position_of_the_context() -> None:
+    """The fair baseline (issue 15): the mask head's input is the context rearranged into cells, nothing
+    averaged away, so convex sees the same context as CGMU."""
+    scale = 4
+    _, context, _ = _inputs(scale)
+    up = ConvexUpsampler(scale, context_channels=5)
+    cells = up.mask_input(context, None)
+    assert cells.shape == (2, 5 * scale**2, 5, 4)
+    assert torch.equal(F.pixel_shuffle(cells, scale), context)
+
+
+def test_convex_learns_to_snap_motion_to_a_context_edge_inside_a_cell() -> None:
+    """What the starved baseline (area-pooled frame) could not do: trained on one example, convex on the
+    full-res context puts a motion boundary inside a low-res cell where the context edge is."""
+    torch.manual_seed(0)
+    scale, h, w, edge = 4, 3, 4, 6
+    context = torch.zeros(1, 1, h * scale, w * scale)
+    context[..., edge:] = 1.0
+    full = torch.zeros(1, 2, h * scale, w * scale)
+    full[:, 0, :, edge:] = 8.0
+    lowres = F.avg_pool2d(full, scale) / scale
+    up = ConvexUpsampler(scale, context_channels=1, mask_hidden=16, logit_scale=1.0)
+    opt = torch.optim.Adam(up.parameters(), lr=0.05)
+    for _ in range(300):
+        opt.zero_grad()
+        (up(lowres, context) - full).abs().mean().backward()
+        opt.step()
+    cell = (slice(None), 0, slice(None), slice(scale, 2 * scale))  # the cell the edge cuts
+    convex_err = (up(lowres, context) - full)[cell].abs().mean()
+    bilinear_err = (build_upsampler("bilinear", scale)(lowres) - full)[cell].abs().mean()
+    assert convex_err < 0.25 * bilinear_err
