@@ -1,6 +1,8 @@
 """The CGMU table (``motionlab-report cgmu``): one row per upsampler, EPE overall and near motion
-boundaries, the action accuracy on its motion maps, the upsampler's size, plus the zero-motion
-reference, and the example figure of the seed-0 models."""
+boundaries, the gain decomposition (the same net's low-res motion upsampled bilinearly; the ideal
+low-res motion upsampled bilinearly, the oracle bound, and by this upsampler), the action accuracy on
+its motion maps, the upsampler's size, plus the zero-motion reference; paired differences to bilinear
+with 95 % CIs; and the example figure of the seed-0 models."""
 
 from __future__ import annotations
 
@@ -17,8 +19,8 @@ from motionlab.data.datamodules import VideoClipDataset
 from motionlab.data.sources import build_video_source
 from motionlab.eval.collect import Run, collect_runs
 from motionlab.eval.figures import plt  # the Agg backend is chosen once, there
-from motionlab.eval.results import write_results
-from motionlab.eval.tables import metric_cell
+from motionlab.eval.results import markdown_table, write_results
+from motionlab.eval.tables import metric_cell, paired_table
 from motionlab.flow.metrics import epe_map, motion_boundary_band
 from motionlab.lit.cgmu import predict_motion, video_frames
 from motionlab.models.motion_decoder import MotionNet, build_motion_model
@@ -27,10 +29,17 @@ from motionlab.training import cache_dir
 
 METHOD_ORDER = ("bilinear", "convex (RAFT)", "CGMU", "convex (RAFT), supervised ceiling", "CGMU, supervised ceiling",
                 "e2e bilinear", "e2e convex (RAFT)", "e2e CGMU", "ground-truth flow")
-# (header, metric key, digits)
+# (header, metric key, digits); "near b." = within boundary_radius px of a ground-truth motion boundary
 COLUMNS = (("EPE (px)", "motion/epe", 3), ("EPE near motion boundaries (px)", "motion/epe_boundary", 3),
-           ("EPE of its low-res motion, bilinear (px)", "motion/lowres_bilinear_epe", 3),
+           ("near b.: its low-res motion, bilinear (px)", "motion/lowres_bilinear_epe_boundary", 3),
+           ("near b.: ideal low-res, bilinear = oracle bound (px)", "motion/ideal_bilinear_epe_boundary", 3),
+           ("near b.: ideal low-res, this upsampler (px)", "motion/ideal_epe_boundary", 3),
            ("action accuracy (%)", "action/test_acc", 1))
+# paired differences to the bilinear row, per seed: (what, metric key, digits)
+PAIRED = (("EPE near motion boundaries (px)", "motion/epe_boundary", 3),
+          ("its low-res motion, bilinear, near boundaries (px)", "motion/lowres_bilinear_epe_boundary", 3),
+          ("action accuracy (%)", "action/test_acc", 1))
+BASELINE = "bilinear"
 
 
 def _methods(runs: list[Run]) -> list[str]:
@@ -50,8 +59,27 @@ def results_table(runs: list[Run]) -> tuple[list[str], list[list[object]]]:
     zero = [r.metrics for r in runs if "motion/zero_epe" in r.metrics]
     if zero:
         rows.append(["zero motion (reference)", f"{zero[0]['motion/zero_epe']:.3f}",
-                     f"{zero[0]['motion/zero_epe_boundary']:.3f}", "—", "—", "—", "—"])
+                     f"{zero[0]['motion/zero_epe_boundary']:.3f}", *["—"] * (len(header) - 3)])
     return header, rows
+
+
+def paired_notes(runs: list[Run]) -> str:
+    """Markdown: per-seed differences to the bilinear row with 95 % CIs and the smallest detectable
+    effect, one table per metric. A method's gain in EPE near boundaries splits into what its
+    upsampler adds (its EPE minus its own low-res motion upsampled bilinearly, in the main table) and
+    what a differently trained net adds (the second table: its low-res motion against bilinear's)."""
+    methods = _methods(runs)
+    if BASELINE not in methods:
+        return ""
+    parts = []
+    for what, key, digits in PAIRED:
+        table = paired_table(runs, BASELINE, methods, digits=digits, key=key)
+        if not table.rows:
+            continue
+        header = [f"{what}: method - {BASELINE}", "paired difference, 95 % CI", "smallest detectable effect"]
+        rows = [[row[0], row[1], mde[1]] for row, mde in zip(table.rows, table.mde_rows, strict=True)]
+        parts.append(markdown_table(header, rows))
+    return "\n".join(parts)
 
 
 def _load_motion_run(run: Run) -> tuple[MotionNet, DictConfig]:
@@ -118,9 +146,13 @@ _COMMON_NOTES = """\
 EPE against the exact ground truth of the test videos of the motion-only synthetic setting, overall and within
 `boundary_radius` px of a ground-truth motion boundary (a flow jump > `boundary_threshold` px between
 neighbours). Action accuracy: a small CNN on the stacked full-res motion maps (9 motion classes, chance 11.1 %);
-the ground-truth-flow row is its ceiling. Upsampler params: mask head (+ cell features) for convex, context
-encoder + embedding head for CGMU. Design, what the abstract fixes and what we chose: docs/cgmu.md. Figure:
-example.png (seed-0 models).
+the ground-truth-flow row is its ceiling. Gain decomposition near boundaries: "its low-res motion, bilinear"
+minus "EPE near motion boundaries" is the upsampler's own gain on that net's motion; "ideal low-res, bilinear"
+is the bound of a net with perfect low-res motion and bilinear upsampling, "ideal low-res, this upsampler" what
+this upsampler makes of perfect low-res motion (in the probe, whose input is the ideal low-res motion, the
+three coincide with the main columns). Upsampler params: the context encoder + mask head for convex (which reads
+the same full-res context as CGMU, pixel-unshuffled into its cell), the context encoder + embedding head for CGMU.
+Design, what the abstract fixes and what we chose: docs/cgmu.md. Figure: example.png (seed-0 models).
 """
 
 NOTES = {
@@ -146,7 +178,7 @@ def report(multirun_dir: Path, out_dir: Path, command: str, wall_time_s: float |
     runs = collect_runs(multirun_dir)
     header, rows = results_table(runs)
     pipelines = sorted({r.pipeline for r in runs})
-    notes = "".join(NOTES.get(name, "") for name in pipelines) + _COMMON_NOTES
+    notes = paired_notes(runs) + "\n" + "".join(NOTES.get(name, "") for name in pipelines) + _COMMON_NOTES
     title = f"CGMU vs bilinear vs convex upsampling, synthetic motion-only videos ({', '.join(pipelines)})"
     path = write_results(out_dir, title, command, header, rows, notes, wall_time_s)
     if any("motion/epe" in r.metrics for r in runs):

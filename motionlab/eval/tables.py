@@ -90,10 +90,11 @@ class PairedTable:
 
 
 def paired_table(runs: Sequence[Run], baseline: str, methods: Sequence[str] | None = None,
-                 skip: Sequence[str] = (), controls: Controls | None = None, digits: int = 2) -> PairedTable:
+                 skip: Sequence[str] = (), controls: Controls | None = None, digits: int = 2,
+                 key: str | None = None) -> PairedTable:
     """(method - baseline) on the same seed and setting, per method and setting. ``skip``: methods
-    left out (the baselines of earlier paired tables)."""
-    values = by_seed(runs)
+    left out (the baselines of earlier paired tables); ``key``: a metric instead of the reported value."""
+    values = by_seed(runs, key)
     means = {k: summarize(v.values()).mean for k, v in values.items()}
     settings = settings_of(runs)
     rows, mde_rows = [], []

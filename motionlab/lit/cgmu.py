@@ -76,20 +76,27 @@ class CgmuMotionModule(pl.LightningModule):
 @torch.no_grad()
 def evaluate_motion_model(model: MotionNet | MotionUpsamplingNet, loader: DataLoader, threshold: float,
                           radius: int) -> dict[str, float]:
-    """EPE of the upsampled motion, of the same low-res motion upsampled bilinearly (what the learned
-    upsampler adds), and of zero motion (reference), overall and in the boundary band."""
+    """EPE overall and in the boundary band of: the upsampled motion; the same low-res motion upsampled
+    bilinearly (``lowres_bilinear_``: the difference is the upsampler's own gain); the ideal low-res
+    motion (ground-truth cell means) upsampled bilinearly (``ideal_bilinear_``: the oracle bound of a
+    net with perfect low-res motion) and by this upsampler (``ideal_``: the most this upsampler makes of
+    perfect low-res input); zero motion (reference)."""
     model.eval()
     bilinear = build_upsampler("bilinear", model.flow_stride)
-    full, lowres_bilinear, zero = FlowErrors(), FlowErrors(), FlowErrors()
+    names = ("", "lowres_bilinear_", "ideal_bilinear_", "ideal_", "zero_")
+    errors = {name: FlowErrors() for name in names}
     for batch in loader:
         out = predict_motion(model, batch)
         gt = batch["flow_gt"].flatten(0, 1)
         band = motion_boundary_band(gt, threshold, radius)
-        full.add(out.flow.flatten(0, 1), gt, band)
-        lowres_bilinear.add(bilinear(out.flow_lowres.flatten(0, 1)), gt, band)
-        zero.add(torch.zeros_like(gt), gt, band)
-    return {**full.means(""), **lowres_bilinear.means("lowres_bilinear_"), **zero.means("zero_"),
-            "boundary_fraction": zero.n_band / max(zero.n_all, 1)}
+        ideal = area_downsample_flow(gt, model.flow_stride)
+        reference = video_frames(batch)[0][:, :-1].flatten(0, 1)
+        flows = (out.flow.flatten(0, 1), bilinear(out.flow_lowres.flatten(0, 1)), bilinear(ideal),
+                 model.head(ideal, reference, out.features), torch.zeros_like(gt))
+        for name, flow in zip(names, flows, strict=True):
+            errors[name].add(flow, gt, band)
+    metrics = {k: v for name in names for k, v in errors[name].means(name).items()}
+    return {**metrics, "boundary_fraction": errors["zero_"].n_band / max(errors["zero_"].n_all, 1)}
 
 
 @torch.no_grad()

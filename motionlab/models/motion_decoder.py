@@ -241,10 +241,13 @@ def _per_pair(x: torch.Tensor) -> torch.Tensor:
 @dataclass
 class MotionOutput:
     """Motion maps of a clip: ``flow`` [B,T-1,2,H,W] at full resolution and ``flow_lowres``
-    [B,T-1,2,h,w], both in pixels of their own resolution, for the pairs (t, t+1)."""
+    [B,T-1,2,h,w], both in pixels of their own resolution, for the pairs (t, t+1); ``features``: the
+    decoder's low-res features per pair [B*(T-1),C,h,w] that the upsampler read (None in the probe),
+    so the same upsampler can be applied to other low-res motion (the gain decomposition)."""
 
     flow: torch.Tensor
     flow_lowres: torch.Tensor
+    features: torch.Tensor | None = None
 
 
 class MotionNet(nn.Module):
@@ -274,7 +277,7 @@ class MotionNet(nn.Module):
         flow_lr, hidden = self.decoder(self.encoder(clip.transpose(1, 2)))
         flow_lr, hidden = _per_pair(flow_lr), _per_pair(hidden)
         flow = self.head(flow_lr, clip[:, :-1].flatten(0, 1), hidden)
-        return MotionOutput(flow.view(b, t - 1, 2, h, w), flow_lr.view(b, t - 1, *flow_lr.shape[1:]))
+        return MotionOutput(flow.view(b, t - 1, 2, h, w), flow_lr.view(b, t - 1, *flow_lr.shape[1:]), hidden)
 
 
 class MotionMapEncoder(nn.Module):

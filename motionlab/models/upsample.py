@@ -9,8 +9,9 @@ Every upsampler maps a low-resolution flow ``[B, 2, h, w]`` (pixels of the low r
                                                      # features [B, Cf, h, w] or None
 
 ``up.needs_context`` says whether a model must compute the context; ``features`` are optional
-(convex reads them when built with ``feature_channels`` > 0). Geometry is the cell geometry of strided convolutions and average pooling: low-res
-pixel ``q`` covers full-res pixels ``[q*s, (q+1)*s)`` (``align_corners=False``).
+(convex reads them when built with ``feature_channels`` > 0). Geometry is the cell geometry of
+strided convolutions and average pooling: low-res pixel ``q`` covers full-res pixels
+``[q*s, (q+1)*s)`` (``align_corners=False``).
 
 The two learned upsamplers are both "softmax over a k x k neighbourhood of the low-res flow, one
 weight vector per full-res pixel" and differ only in where the weights come from:

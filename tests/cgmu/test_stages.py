@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import math
 from pathlib import Path
 
 import pytest
@@ -41,17 +40,24 @@ def test_smoke_every_experiment_then_the_report(cfg_factory, tmp_path: Path) -> 
     sweep = tmp_path / "multirun"
     for name in EXPERIMENTS:
         metrics = _run(cfg_factory, name, sweep)["metrics"]
-        assert 0.0 <= metrics["action/test_acc"] <= 100.0
+        assert metrics["action/num_test_videos"] > 0
         if "motion/epe" in metrics:
-            for key in ("motion/epe", "motion/epe_boundary", "motion/lowres_bilinear_epe", "motion/zero_epe"):
-                assert math.isfinite(metrics[key]) and metrics[key] >= 0, key
             assert metrics["motion/boundary_fraction"] > 0  # the synthetic actors do move
+            # perfect low-res motion upsampled bilinearly is far better than no motion, most of all at boundaries
+            assert metrics["motion/ideal_bilinear_epe"] < 0.5 * metrics["motion/zero_epe"]
+        if name.startswith("cgmu_") and not name.startswith("cgmu_e2e") and "motion/epe" in metrics:
+            # the probe's input is the ideal low-res motion: the decomposition's columns coincide
+            assert metrics["motion/lowres_bilinear_epe"] == pytest.approx(metrics["motion/ideal_bilinear_epe"])
+            assert metrics["motion/ideal_epe"] == pytest.approx(metrics["motion/epe"], rel=1e-4)
+        if name == "cgmu_bilinear":
+            assert metrics["motion/epe"] == pytest.approx(metrics["motion/lowres_bilinear_epe"])
     out = tmp_path / "experiments" / "cgmu"
     md = report(sweep, out, "pytest", wall_time_s=1.0).read_text()
     methods = ["bilinear", "convex (RAFT)", "CGMU", "convex (RAFT), supervised ceiling", "CGMU, supervised ceiling",
                "e2e bilinear", "e2e convex (RAFT)", "e2e CGMU", "ground-truth flow", "zero motion (reference)"]
     for method in methods:
         assert f"| {method} |" in md
+    assert "| CGMU - bilinear |" in md and "smallest detectable effect" in md  # the paired tables
     with open(out / "results.csv") as f:
         rows = list(csv.reader(f))
     assert [r[0] for r in rows] == ["method", *methods]
