@@ -10,7 +10,7 @@ import torch
 
 from motionlab.data.clips import random_pairs
 from motionlab.lit.optim import configure_adam
-from motionlab.losses.unsupervised import unsupervised_loss
+from motionlab.losses.unsupervised import bidirectional_loss, unsupervised_loss
 from motionlab.models.pwc_lite import PWCLite
 
 
@@ -24,10 +24,7 @@ class UnsupervisedFlowModule(pl.LightningModule):
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         img1, img2 = random_pairs(batch["frames"])
         if self.p.bidirectional:
-            fw, bw = self.net.bidirectional(img1, img2)
-            loss_fw, terms = unsupervised_loss(fw, img1, img2, self.p.loss, bw)
-            loss_bw, _ = unsupervised_loss(bw, img2, img1, self.p.loss, fw)
-            loss = (loss_fw + loss_bw) / 2
+            loss, terms = bidirectional_loss(*self.net.bidirectional(img1, img2), img1, img2, self.p.loss)
         else:
             loss, terms = unsupervised_loss(self.net(img1, img2), img1, img2, self.p.loss)
         self.log("train/loss", loss, prog_bar=True)

@@ -16,7 +16,7 @@ from motionlab.data.clips import gather_snippets, sample_snippets, snippet_indic
 from motionlab.data.transforms import normalize
 from motionlab.data.types import VideoSource
 from motionlab.lit.optim import configure_adam
-from motionlab.losses.unsupervised import UnsupervisedLossParams, unsupervised_loss
+from motionlab.losses.unsupervised import UnsupervisedLossParams, bidirectional_loss, unsupervised_loss
 from motionlab.models.pwc_lite import PWCLite
 from motionlab.models.tsn import MotionClassifier, average_scores
 
@@ -59,9 +59,13 @@ class MotionStreamModule(pl.LightningModule):
             return batch["flow_gt" if self.p.flow_source == "ground_truth" else "flows"].float(), None
         frames = batch["frames"].float() / 255.0
         b, t = frames.shape[:2]
-        scales = self.flow_net.flow_sequence(frames, all_scales=True)
         img1, img2 = frames[:, :-1].flatten(0, 1), frames[:, 1:].flatten(0, 1)
-        loss, _ = unsupervised_loss(scales, img1, img2, self.flow_loss)
+        if self.flow_loss.occlusion:  # the forward-backward check needs the backward flows too
+            scales, backward = self.flow_net.bidirectional(img1, img2)
+            loss, _ = bidirectional_loss(scales, backward, img1, img2, self.flow_loss)
+        else:  # each frame's pyramid once, though the frame is in two pairs
+            scales = self.flow_net.flow_sequence(frames, all_scales=True)
+            loss, _ = unsupervised_loss(scales, img1, img2, self.flow_loss)
         return scales[0].unflatten(0, (b, t - 1)), loss
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:

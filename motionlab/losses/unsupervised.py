@@ -1,6 +1,6 @@
 """The unsupervised flow loss as configured by a stage: its parameters (one dataclass, shared by
 flow pretraining, the end-to-end fine-tuning of the TSN motion stream and the CGMU motion stages)
-and the one call of ``unsupervised_flow_loss`` that reads them."""
+and the one call of ``unsupervised_flow_loss`` that reads them, one way or both ways."""
 
 from __future__ import annotations
 
@@ -32,3 +32,13 @@ def unsupervised_loss(flows: list[torch.Tensor], img1: torch.Tensor, img2: torch
         img1, img2, flows, weights=tuple(loss.loss_weights), occlusion=loss.occlusion, flows_bw=flows_bw,
         scale_weights=loss.scale_weights, census_patch=loss.census_patch, edge_weight=loss.edge_weight,
         smooth_order=loss.smooth_order, mask_out_of_bounds=loss.mask_out_of_bounds)
+
+
+def bidirectional_loss(flows_fw: list[torch.Tensor], flows_bw: list[torch.Tensor], img1: torch.Tensor,
+                       img2: torch.Tensor, loss: UnsupervisedLossParams
+                       ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """The mean of the loss of the forward flows (1 -> 2) and of the backward flows (2 -> 1), each
+    with the other direction for the occlusion mask; the terms are the forward ones."""
+    loss_fw, terms = unsupervised_loss(flows_fw, img1, img2, loss, flows_bw)
+    loss_bw, _ = unsupervised_loss(flows_bw, img2, img1, loss, flows_fw)
+    return (loss_fw + loss_bw) / 2, terms
