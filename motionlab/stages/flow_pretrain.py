@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pytorch_lightning as pl
 
 from motionlab.data.datamodules import VideoClipDataModule
 from motionlab.data.types import VideoSource
@@ -27,7 +26,7 @@ from motionlab.losses.unsupervised import UnsupervisedLossParams
 from motionlab.models.parts import count_parameters
 from motionlab.models.pwc_lite import PWCLite, PWCLiteConfig, save_pwclite
 from motionlab.pipeline import Stage, StageContext, atomic_write_text, register_stage
-from motionlab.training import build_trainer, cache_dir, fit_resumable, flow_cache_root, log_image, plain
+from motionlab.training import build_trainer, cache_dir, fit_resumable, flow_cache_root, log_image, plain, seed_stage
 
 
 @dataclass
@@ -44,7 +43,6 @@ class FlowPretrainParams:
     compare_with: list[str] = field(default_factory=lambda: ["tvl1", "dis"])  # backends on the same pairs
     moving_threshold: float = 1.0  # px: EPE is also reported on pixels moving at least this much
     num_figures: int = 4
-    seed: int = 0  # the net's own seed, not the run seed (see FlowPretrainStage)
 
 
 def write_figures(ctx: StageContext, source: VideoSource, flows: dict[str, np.ndarray], count: int) -> None:
@@ -67,17 +65,14 @@ class FlowPretrainStage(Stage):
     kind = "flow_pretrain"
     Params = FlowPretrainParams
     uses = ("data.video",)
-    trains = True
-    # Seeded by ``params.seed``, not the run seed: pretraining is the costly step on a CPU, so the
-    # seeds of a sweep share it and their spread measures the classifier stages (set params.seed
-    # to vary it too).
-    seeded = False
+    trains = True  # seeded by the run seed: each seed of a sweep pretrains its own net, so the
+    # spread of a Table 2/3 row includes the flow net's (issue 15)
 
     def run(self, ctx: StageContext) -> dict[str, Any]:
         p = ctx.params
-        pl.seed_everything(p.seed, workers=True, verbose=False)
+        seed_stage(ctx)
         dm = VideoClipDataModule(ctx.cfg.data.video, cache_dir(ctx.cfg), p.batch_size, p.eval_batch_size,
-                                 int(ctx.cfg.trainer.num_workers), p.seed, splits=("train", "test"))
+                                 int(ctx.cfg.trainer.num_workers), int(ctx.cfg.seed), splits=("train", "test"))
         dm.setup()
         net = PWCLite(PWCLiteConfig(**plain(p.net)))
         trainer = build_trainer(ctx, max_steps=p.max_steps, checkpoint_every_n_steps=p.checkpoint_every)
