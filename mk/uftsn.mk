@@ -3,7 +3,7 @@
 # target reuses the jobs the first one finished (spatial stream, flow pretraining, TV-L1 flow cache).
 UFTSN_SEEDS ?= 0,1,2
 UFTSN_TABLE1 := uftsn_ours
-UFTSN_TABLE2 := uftsn_ours,uftsn_tvl1,uftsn_dis,uftsn_no_cv_ms,uftsn_no_ms,uftsn_gt
+UFTSN_TABLE2 := uftsn_ours,uftsn_tvl1,uftsn_dis,uftsn_no_cv_ms,uftsn_no_ms,uftsn_no_cv_ms_fixed_loss,uftsn_no_ms_fixed_loss,uftsn_gt
 UFTSN_TABLE3 := uftsn_ours,uftsn_no_ms,uftsn_no_cv_ms,uftsn_cgmu_upsampler
 UFTSN_REPORT := $(BIN)/motionlab-report uftsn
 UFTSN_T1_COLS := --column "RGB stream top-1 (%)=spatial/top1" --column "motion stream top-1 (%)=motion/top1" \
@@ -15,7 +15,7 @@ UFTSN_T3_COLS := --column "flow params=flow/params" --column "EPE ours (px)=flow
   --column "EPE zero flow (px)=flow/epe_zero" --column "moving EPE ours (px)=flow/epe_moving" \
   --column "moving EPE TV-L1 (px)=flow/epe_moving_tvl1" --column "moving EPE DIS (px)=flow/epe_moving_dis" \
   --column "moving EPE zero (px)=flow/epe_moving_zero" --column "EPE after fine-tuning (px)=motion/flow_epe"
-UFTSN_METHODS_T2 := UF-TSN,TV-L1,DIS,without cost volume + multi-scale,without multi-scale,ground-truth flow
+UFTSN_METHODS_T2 := UF-TSN,TV-L1,DIS,without cost volume + multi-scale,without multi-scale,without cost volume + multi-scale (loss fixed),without multi-scale (loss fixed),ground-truth flow
 
 # $(1): experiments, $(2): shell variable receiving the sweep dir
 define uftsn_sweep

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import torch
+import torch.nn.functional as F
 
 from motionlab.losses.photometric import unsupervised_flow_loss
 
@@ -22,12 +23,32 @@ class UnsupervisedLossParams:
     smooth_order: int = 1
     occlusion: bool = False  # forward-backward occlusion mask: our extension
     mask_out_of_bounds: bool = False  # ignore pixels whose match leaves the frame: our extension
+    num_scales: int | None = None  # hold the loss fixed across nets: see ``fill_scales``; None: the net's own
+
+
+def fill_scales(flows: list[torch.Tensor], num_scales: int | None) -> list[torch.Tensor]:
+    """``flows`` (finest first) extended to ``num_scales`` by halving the coarsest one (area mean,
+    vectors halved), so an ablated net that decodes fewer scales (no multi-scale) is trained with the
+    same photometric scales as the full net: the ablation then changes the architecture, not the loss."""
+    if num_scales is None or len(flows) >= num_scales:
+        return flows
+    out = list(flows)
+    while len(out) < num_scales:
+        coarsest = out[-1]
+        if min(coarsest.shape[-2:]) < 2:
+            raise ValueError(f"loss.num_scales={num_scales}: the flow is {tuple(flows[0].shape[-2:])}, too small "
+                             f"to halve {num_scales - len(flows)} more times")
+        out.append(F.avg_pool2d(coarsest, 2) / 2)
+    return out
 
 
 def unsupervised_loss(flows: list[torch.Tensor], img1: torch.Tensor, img2: torch.Tensor,
                       loss: UnsupervisedLossParams, flows_bw: list[torch.Tensor] | None = None
                       ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """``unsupervised_flow_loss`` of ``flows`` (finest first) from ``img1`` to ``img2`` with ``loss``."""
+    flows = fill_scales(flows, loss.num_scales)
+    if flows_bw is not None:
+        flows_bw = fill_scales(flows_bw, loss.num_scales)
     return unsupervised_flow_loss(
         img1, img2, flows, weights=tuple(loss.loss_weights), occlusion=loss.occlusion, flows_bw=flows_bw,
         scale_weights=loss.scale_weights, census_patch=loss.census_patch, edge_weight=loss.edge_weight,

@@ -66,7 +66,7 @@ class FlowPretrainStage(Stage):
     Params = FlowPretrainParams
     uses = ("data.video",)
     trains = True  # seeded by the run seed: each seed of a sweep pretrains its own net, so the
-    # spread of a Table 2/3 row includes the flow net's (issue 15)
+    # spread of a Table 2/3 row includes the flow net's
 
     def run(self, ctx: StageContext) -> dict[str, Any]:
         p = ctx.params

@@ -200,7 +200,7 @@ def test_interface_errors_name_the_fix() -> None:
 
 
 def test_convex_reads_every_full_res_position_of_the_context() -> None:
-    """The fair baseline (issue 15): the mask head's input is the context rearranged into cells, nothing
+    """The fair baseline: the mask head's input is the context rearranged into cells, nothing
     averaged away, so convex sees the same context as CGMU."""
     scale = 4
     _, context, _ = _inputs(scale)

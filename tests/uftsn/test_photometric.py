@@ -94,3 +94,26 @@ def test_unsupervised_loss_prefers_true_flow():
         unsupervised_flow_loss(img1, img2, [true], occlusion=True)
     occ_total, _ = unsupervised_flow_loss(img1, img2, [true], occlusion=True, flows_bw=[-true])
     assert occ_total.item() >= 0
+
+
+def test_fixed_loss_scales_match_the_full_net() -> None:
+    """``loss.num_scales``: an ablated net without multi-scale gets the full net's photometric scales,
+    its coarsest flow halved (area mean, vectors halved), so only the architecture differs."""
+    from motionlab.losses.unsupervised import UnsupervisedLossParams, fill_scales, unsupervised_loss
+    from motionlab.models.pwc_lite import build_pwclite
+
+    cpu = {"pyramid_channels": [8, 8, 8], "decoder_channels": [16, 8], "output_level": 1}
+    img1, img2 = torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32)
+    full = build_pwclite(**cpu)(img1, img2)
+    ablated = build_pwclite(**cpu, multi_scale=False)(img1, img2)
+    assert len(ablated) < len(full)
+    filled = fill_scales(ablated, len(full))
+    assert [f.shape for f in filled] == [f.shape for f in full]
+    constant = torch.full((1, 2, 8, 8), 4.0)
+    assert torch.allclose(fill_scales([constant], 3)[2], torch.full((1, 2, 2, 2), 1.0))
+    assert fill_scales(full, None) is full
+    own, _ = unsupervised_loss(ablated, img1, img2, UnsupervisedLossParams())
+    fixed, _ = unsupervised_loss(ablated, img1, img2, UnsupervisedLossParams(num_scales=len(full)))
+    assert fixed > own  # two more scale terms, each non-negative and not all zero
+    with pytest.raises(ValueError, match="too small"):
+        fill_scales([torch.zeros(1, 2, 2, 2)], 4)
