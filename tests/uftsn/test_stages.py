@@ -31,6 +31,12 @@ def shared_out(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("uftsn")
 
 
+def _counts_videos(top1: float, num_videos: int) -> bool:
+    """A video-level top-1 is k / n of the n test videos for a whole k (not a batch mean, not a range)."""
+    correct = top1 * num_videos / 100.0
+    return num_videos > 0 and abs(correct - round(correct)) < 1e-6 and 0 <= round(correct) <= num_videos
+
+
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
 def test_experiment_smoke_run(experiment, shared_out):
     from helpers import make_cfg
@@ -39,14 +45,15 @@ def test_experiment_smoke_run(experiment, shared_out):
     summary = train(cfg, shared_out / "runs" / experiment)
     m = summary["metrics"]
     if cfg.pipeline.name == "uftsn_flow_cpu":  # a flow-net variant without classifier (Table 3 row)
-        assert summary["report_metric"] == "flow/epe" and m["flow/epe"] >= 0
+        assert summary["report_metric"] == "flow/epe"
     else:
         assert summary["report_metric"] == "fusion/top1"
         for key in ("spatial/top1", "motion/top1", "fusion/top1"):
-            assert 0.0 <= m[key] <= 100.0
-        assert m["motion/flow_epe"] >= 0
+            assert _counts_videos(m[key], m["fusion/num_test_videos"]), (key, m[key])
     if "flow/epe" in m:
         assert {"flow/epe_tvl1", "flow/epe_dis", "flow/epe_zero", "flow/epe_moving", "flow/epe_moving_tvl1"} <= set(m)
+        # the reference backends on the same test pairs do recover motion: the EPE columns measure something
+        assert m["flow/epe_moving_tvl1"] < m["flow/epe_moving_zero"]
         store = Path(cfg.paths.store_dir) / "flow_pretrain"
         assert list(store.glob("*/figures/*.png")) and list(store.glob("*/flow_net.pt"))
     if experiment == "uftsn_gt":
@@ -68,7 +75,7 @@ def test_real_data_experiments_run_on_a_miniature_ucf101_tree(shared_out, tmp_pa
     assert cfg.data.video.key_interval == 1 and cfg.pipeline.stages.motion.params.num_flows == 10
     run_dir = shared_out / "runs" / "uftsn_ucf101"
     m = train(cfg, run_dir)["metrics"]
-    assert m["motion/num_test_videos"] > 0 and 0.0 <= m["fusion/top1"] <= 100.0
+    assert _counts_videos(m["fusion/top1"], m["fusion/num_test_videos"])
     stages = json.loads((run_dir / "stages.json").read_text())
     skipped = json.loads((Path(stages["spatial"]["dir"]) / "skipped_videos.json").read_text())
     [record] = skipped["train"]
