@@ -105,6 +105,18 @@ def _split(records: list[ClipRecord]) -> tuple[list[ClipRecord], list[dict[str, 
     return used, skipped
 
 
+def _too_few_clips(used: int, source_skipped: list[dict[str, str]], skipped: list[dict[str, Any]], clusters: int,
+                   ctx: StageContext) -> str:
+    """Why K-means cannot run, with the counts the log shows and the first files left out."""
+    reasons = ([f"{s['path']}: {s['reason']}" for s in source_skipped]
+               + [f"{s['video_id']}: {s['reason']}" for s in skipped])
+    where = OmegaConf.select(ctx.cfg, "data.video.root", default=None) or ctx.cfg.data.video.source
+    listed = f"; first: {'; '.join(reasons[:3])}{' ...' if len(reasons) > 3 else ''}" if reasons else ""
+    return (f"{where}: only {used} usable clips for K={clusters} clusters (skipped: {len(source_skipped)} by the "
+            f"reader, {len(skipped)} without usable flow{listed}); add videos, or set "
+            f"pipeline.stages.{ctx.name}.params.clusters to at most {used}")
+
+
 def _mean_epe(records: list[ClipRecord]) -> float | None:
     """EPE over all pixels of all pairs (clips weighted by their pixel count)."""
     scored = [r for r in records if r.epe is not None]
@@ -176,6 +188,8 @@ class PseudoLabelsStage(Stage):
         progress = bool(OmegaConf.select(ctx.cfg, "trainer.progress_bar", default=True))
         info = {**backend, "flow_cache": str(cache.dir), "split": p.split,
                 "source_skipped": getattr(source, "skip_records", list)()}
+        if shard is None and len(source) < p.clusters:  # fail before the flow pass
+            raise DataError(_too_few_clips(len(source), info["source_skipped"], [], p.clusters, ctx))
 
         with ClipPool(p.workers, source, config, progress) as pool:
             tick = time.perf_counter()
@@ -188,8 +202,7 @@ class PseudoLabelsStage(Stage):
             if shard is not None:
                 return self._finish_shard(ctx, cache, shard, used, skipped, info, timings, start)
             if len(used) < p.clusters:
-                raise DataError(f"only {len(used)} usable clips for K={p.clusters} clusters; skipped: "
-                                f"{skipped[:5]}{' ...' if len(skipped) > 5 else ''}")
+                raise DataError(_too_few_clips(len(used), info["source_skipped"], skipped, p.clusters, ctx))
             ids = [r.video_id for r in used]
             codebook = build_codebook(pool, ids, histogram, p, timings)
             tick = time.perf_counter()
