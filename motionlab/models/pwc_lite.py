@@ -36,7 +36,7 @@ LEAKY_SLOPE = 0.1  # PWC-Net's activation
 
 @dataclass
 class PWCLiteConfig:
-    """Sizes of the net; ``conf/model/pwclite*.yaml`` hold named variants."""
+    """Sizes of the net; the ``net`` block of ``conf/stage/flow_pretrain*.yaml`` sets them."""
 
     pyramid_channels: list[int] = field(default_factory=lambda: [16, 32, 64, 96])  # q^1..q^L
     decoder_channels: list[int] = field(default_factory=lambda: [128, 128, 96, 64, 32])
