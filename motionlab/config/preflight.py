@@ -16,7 +16,8 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from motionlab.config.validate import ConfigError, suggest
+from motionlab.core.errors import ConfigError
+from motionlab.core.schema import suggest
 
 
 def _conf_dir() -> Path:

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from motionlab.config.validate import ConfigError
+from motionlab.core.errors import ConfigError
 
 _SHARD = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 

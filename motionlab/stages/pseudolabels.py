@@ -28,11 +28,11 @@ from typing import Any
 import numpy as np
 from omegaconf import OmegaConf
 
-from motionlab.config.validate import ConfigError
+from motionlab.core.errors import ConfigError, DataError
+from motionlab.core.io import atomic_save_npy, atomic_write_text
 from motionlab.data.sources import build_video_source
-from motionlab.data.types import DataError
 from motionlab.flow.cache import FlowCache, cache_key, size_ratio
-from motionlab.pipeline import Stage, StageContext, atomic_save_npy, atomic_write_text, register_stage
+from motionlab.pipeline import Stage, StageContext, plain, register_stage
 from motionlab.pseudolabel.cluster import clip_features, cluster_clips, clustering_scores
 from motionlab.pseudolabel.kmeans import kmeans, use_gpu
 from motionlab.pseudolabel.otsu import MagnitudeHistogram
@@ -47,7 +47,7 @@ from motionlab.pseudolabel.passes import (
 )
 from motionlab.pseudolabel.shards import missing_shards, parse_shard, shard_indices, write_marker
 from motionlab.pseudolabel.vlad import ENCODINGS, NORMALIZATIONS
-from motionlab.training import cache_dir, plain
+from motionlab.training import cache_dir
 
 
 @dataclass
