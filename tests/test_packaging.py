@@ -57,9 +57,10 @@ def test_a_non_editable_install_runs_from_another_directory(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"
-    # pip of this env installs into the fresh one; --no-deps --no-index: nothing is downloaded
+    # pip of this env installs into the fresh one; --no-deps --no-index: nothing is downloaded;
+    # --ignore-installed: never touch another environment's motionlab
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps",
-                    "--no-index", str(wheel)], check=True, env=_env(), timeout=300)
+                    "--no-index", "--ignore-installed", str(wheel)], check=True, env=_env(), timeout=300)
     # torch & co. come from this env's site-packages, added after the fresh one's (the .pth of this
     # env's editable motionlab is not processed: only the wheel's motionlab is importable)
     purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
