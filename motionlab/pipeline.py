@@ -26,14 +26,9 @@ from typing import Any, ClassVar
 from omegaconf import DictConfig, OmegaConf
 
 from motionlab.core.hashing import config_hash
-from motionlab.core.io import atomic_save_npy, atomic_write_text
+from motionlab.core.io import atomic_write_text
 from motionlab.core.rank import is_rank_zero
 from motionlab.core.schema import validate_node
-
-# The base layer's helpers, also imported from here by the stages (``from motionlab.pipeline import ...``).
-__all__ = ["DONE", "STAGES", "ArtifactStore", "Stage", "StageContext", "atomic_save_npy", "atomic_write_text",
-           "config_hash", "get_stage", "is_rank_zero", "plain", "plan_pipeline", "read_done", "register_stage",
-           "run_pipeline"]
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,9 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from motionlab.pipeline import atomic_write_text, is_rank_zero, run_pipeline
+from motionlab.core.io import atomic_write_text
+from motionlab.core.rank import is_rank_zero
+from motionlab.pipeline import run_pipeline
 from motionlab.training import set_wandb_run
 
 log = logging.getLogger(__name__)

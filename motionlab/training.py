@@ -19,8 +19,9 @@ from omegaconf import DictConfig
 from pytorch_lightning.callbacks import Callback, ModelCheckpoint, RichProgressBar
 from pytorch_lightning.loggers import CSVLogger, Logger, TensorBoardLogger, WandbLogger
 
+from motionlab.core.io import atomic_write_text
 from motionlab.data.datamodules import ImageDataModule
-from motionlab.pipeline import StageContext, atomic_write_text, plain  # noqa: F401  (plain: re-exported for stages)
+from motionlab.pipeline import StageContext
 
 log = logging.getLogger(__name__)
 

@@ -119,3 +119,19 @@ def test_sweep_tag_leaves_out_the_path_keys_roots_and_run_control():
         "_data.image.shots_per_class=3_model=vgg16_small"
     assert sweep_tag(["+pipeline.stages.flow.params.seed=${seed}"]) == "_pipeline.stages.flow.params.seed=__seed_"
     assert len(sweep_tag([f"data.video.key{i}={'x' * 30}" for i in range(10)])) == 13
+
+
+@pytest.mark.parametrize("full_error", [False, True])
+def test_a_config_error_at_run_time_is_one_line_unless_hydra_full_error(tmp_path, full_error):
+    """The shard is parsed when the stage runs: one line and status 2; HYDRA_FULL_ERROR=1 keeps
+    Hydra's report with the traceback."""
+    result = run_cli(["pipeline=pseudolabels", "debug=fast", "pipeline.stages.pseudolabels.params.shard=3/2",
+                      f"paths.output_root={tmp_path}"], env={"HYDRA_FULL_ERROR": "1" if full_error else "0"},
+                     timeout=300)
+    message = "shard must be 'I/N' with 0 <= I < N (e.g. shard=0/4), got '3/2'"
+    if full_error:
+        assert result.returncode == 1
+        assert "Traceback" in result.stderr and f"ConfigError: {message}" in result.stderr
+    else:
+        assert result.returncode == 2
+        assert result.stderr.strip() == f"motionlab: config error: {message}"

@@ -17,7 +17,8 @@ import pytest
 from helpers import REPO, run_cli
 from omegaconf import OmegaConf
 
-from motionlab.pipeline import STAGES, Stage, atomic_write_text, plan_pipeline, register_stage, run_pipeline
+from motionlab.core.io import atomic_write_text
+from motionlab.pipeline import STAGES, Stage, plan_pipeline, register_stage, run_pipeline
 
 
 @dataclass

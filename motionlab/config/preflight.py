@@ -16,9 +16,19 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from motionlab.config.validate import ConfigError, suggest
+from motionlab.core.errors import ConfigError
+from motionlab.core.schema import suggest
 
-CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
+
+def _conf_dir() -> Path:
+    """The Hydra tree: ``conf/`` of the checkout (editable install, tests), else the copy a wheel
+    ships as ``motionlab/conf`` (setup.py)."""
+    package = Path(__file__).resolve().parents[1]
+    checkout = package.parent / "conf"
+    return checkout if (checkout / "config.yaml").is_file() else package / "conf"
+
+
+CONF_DIR = _conf_dir()
 
 
 def _first_values(argv: list[str]) -> list[str]:

@@ -8,7 +8,8 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from motionlab.config.validate import ConfigError, validate_node
+from motionlab.core.errors import ConfigError
+from motionlab.core.schema import validate_node
 from motionlab.models.encoders import ARCHS
 
 ACCELERATORS = ("cpu", "gpu", "cuda", "mps", "auto")

@@ -24,9 +24,8 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from motionlab.core.errors import ConfigError
+from motionlab.core.errors import ConfigError, DataError
 from motionlab.data.sources import build_image_source, build_video_source
-from motionlab.data.types import DataError
 
 SPLITS = ("train", "test")
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from motionlab.data.types import DataError
+from motionlab.core.errors import DataError
 
 log = logging.getLogger(__name__)
 

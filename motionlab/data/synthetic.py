@@ -27,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +34,7 @@ import cv2
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
+from motionlab.core.io import atomic_path
 from motionlab.data.sources import register_image_source, register_video_source
 from motionlab.data.types import ImageSample, VideoSample
 
@@ -320,9 +320,8 @@ def _cached_arrays(cache_dir: Path, tag: str, cfg: dict, build) -> dict[str, np.
             return {k: data[k] for k in data.files}
     arrays = build()
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        np.savez(tmp, **arrays)
     return arrays
 
 

@@ -11,10 +11,6 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from motionlab.core.errors import DataError
-
-__all__ = ["DataError", "ImageSample", "ImageSource", "VideoSample", "VideoSource"]
-
 
 @dataclass
 class VideoSample:

@@ -24,7 +24,7 @@ import numpy as np
 
 from motionlab.core.hashing import config_hash as _hash
 
-# Modules whose import registers backends; a module not written yet must not hide the others.
+# Modules whose import registers backends.
 _BACKEND_MODULES = ("motionlab.flow.opencv", "motionlab.flow.learned")
 
 
@@ -107,11 +107,7 @@ def _load_backends(wanted: str | None = None) -> None:
     for module in _BACKEND_MODULES:
         if wanted in FLOWS:
             return
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as err:
-            if err.name != module:
-                raise
+        importlib.import_module(module)
 
 
 def available_flows() -> dict[str, dict[str, Any]]:

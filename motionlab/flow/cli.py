@@ -18,8 +18,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from motionlab.core.errors import DataError
 from motionlab.data.decode import ClipError, decode_clip
-from motionlab.data.types import DataError
 from motionlab.flow.base import FlowEstimator, available_flows, build_flow
 from motionlab.flow.io import write_flo
 from motionlab.flow.viz import flow_to_rgb, save_rgb_png

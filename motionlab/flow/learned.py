@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from motionlab.data.types import DataError
+from motionlab.core.errors import DataError
 from motionlab.flow.base import FlowEstimator, register_flow
 
 

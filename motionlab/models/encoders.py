@@ -7,12 +7,12 @@ CPU-scale data, so every method runs the same code path on either.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import torch
 from omegaconf import DictConfig
 from torch import nn
 from torchvision import models
+
+from motionlab.models.imagenet import load_imagenet_weights
 
 ARCHS = ("alexnet", "alexnet_small", "vgg16", "vgg16_small")  # what build_encoder builds
 
@@ -53,20 +53,6 @@ def _alexnet_small_features() -> nn.Module:
 VGG16_SMALL = [8, 8, "M", 16, 16, "M", 32, 32, 32, "M", 64, 64, 64, "M", 64, 64, 64, "M"]
 
 
-def _load_weights(model: nn.Module, path: str) -> None:
-    """ImageNet initialisation (SUP-FT) from a local file only: nothing is downloaded at run time."""
-    file = Path(path)
-    if not file.is_file():
-        raise FileNotFoundError(
-            f"pretrained weights file {file} not found. SUP-FT needs ImageNet weights as a local "
-            "torchvision state_dict (e.g. alexnet-owt-7be5be79.pth); pass model.weights=/path/to/file.pth")
-    state = torch.load(file, map_location="cpu", weights_only=True)
-    state = {k: v for k, v in state.items() if not k.startswith(("classifier.6.", "fc."))}
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    if unexpected or any(not k.startswith("classifier.6.") for k in missing):
-        raise ValueError(f"{file} does not match {type(model).__name__}: missing {missing}, unexpected {unexpected}")
-
-
 def build_encoder(cfg: DictConfig) -> Encoder:
     """The encoder named by ``cfg.arch`` (alexnet | alexnet_small | vgg16 | vgg16_small), random init
     unless ``cfg.weights`` points to a local torchvision state_dict."""
@@ -83,7 +69,7 @@ def build_encoder(cfg: DictConfig) -> Encoder:
     if cfg.arch == "alexnet":
         net = models.alexnet(weights=None)
         if cfg.get("weights"):
-            _load_weights(net, cfg.weights)
+            load_imagenet_weights(net, cfg.weights, cfg.arch, head="classifier.6.", key="model.weights")
         fc = nn.Sequential(*list(net.classifier.children())[:3])  # Dropout, fc6, ReLU
         if dim != 4096:
             raise ValueError("alexnet's fc6 is 4096-d; set model.feature_dim=4096")
@@ -91,7 +77,7 @@ def build_encoder(cfg: DictConfig) -> Encoder:
     if cfg.arch == "vgg16":
         net = models.vgg16(weights=None)
         if cfg.get("weights"):
-            _load_weights(net, cfg.weights)
+            load_imagenet_weights(net, cfg.weights, cfg.arch, head="classifier.6.", key="model.weights")
         fc = nn.Sequential(*list(net.classifier.children())[:3])  # fc6, ReLU, Dropout
         return Encoder(net.features, net.avgpool, fc, dim)
     raise ValueError(f"unknown model.arch {cfg.arch!r}; valid: {list(ARCHS)}")

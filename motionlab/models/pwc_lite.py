@@ -16,7 +16,6 @@ close to Hidden two-stream's MotionNet.
 from __future__ import annotations
 
 import dataclasses
-import os
 import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from motionlab.core.errors import DataError
+from motionlab.core.io import atomic_path
 from motionlab.models.cost_volume import CostVolume
 from motionlab.models.warp import backward_warp, resize_flow
 
@@ -36,7 +36,7 @@ LEAKY_SLOPE = 0.1  # PWC-Net's activation
 
 @dataclass
 class PWCLiteConfig:
-    """Sizes of the net; ``conf/model/pwclite*.yaml`` hold named variants."""
+    """Sizes of the net; the ``net`` block of ``conf/stage/flow_pretrain*.yaml`` sets them."""
 
     pyramid_channels: list[int] = field(default_factory=lambda: [16, 32, 64, 96])  # q^1..q^L
     decoder_channels: list[int] = field(default_factory=lambda: [128, 128, 96, 64, 32])
@@ -225,9 +225,8 @@ def build_pwclite(**kw: Any) -> PWCLite:
 def save_pwclite(path: Path, net: PWCLite) -> Path:
     """One file with the net's config and weights, so a checkpoint alone rebuilds the net."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    torch.save({"config": dataclasses.asdict(net.cfg), "state_dict": net.state_dict()}, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save({"config": dataclasses.asdict(net.cfg), "state_dict": net.state_dict()}, tmp)
     return path
 
 

@@ -7,39 +7,14 @@ or reads precomputed flow (the TV-L1 / DIS baselines of Table 2) through the sam
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import torch
 from torch import nn
 from torchvision import models
 
-from motionlab.core.errors import DataError
+from motionlab.models.imagenet import load_imagenet_weights
 
 RESNETS = {18: models.resnet18, 34: models.resnet34, 50: models.resnet50, 101: models.resnet101,
            152: models.resnet152}
-_WEIGHTS = {18: models.ResNet18_Weights, 34: models.ResNet34_Weights, 50: models.ResNet50_Weights,
-            101: models.ResNet101_Weights, 152: models.ResNet152_Weights}
-
-
-def load_imagenet_weights(net: nn.Module, depth: int, path: str | Path) -> None:
-    """Initialise a torchvision ResNet from a local ImageNet ``state_dict`` (nothing is downloaded at
-    run time). The fc layer is left random; a first conv with other than 3 input channels gets the
-    RGB kernels averaged and replicated (TSN's cross-modality initialisation)."""
-    file = Path(path)
-    if not file.is_file():
-        url = _WEIGHTS[depth].IMAGENET1K_V1.url
-        raise DataError(f"ImageNet weights {file} not found: download {url} to that path, or set "
-                        "weights_path: null for random initialisation")
-    state = torch.load(file, map_location="cpu", weights_only=True)
-    state = {k: v for k, v in state.items() if not k.startswith("fc.")}
-    conv1 = state.get("conv1.weight")
-    in_channels = net.conv1.in_channels
-    if conv1 is not None and conv1.shape[1] != in_channels:
-        state["conv1.weight"] = conv1.mean(1, keepdim=True).expand(-1, in_channels, -1, -1).contiguous()
-    missing, unexpected = net.load_state_dict(state, strict=False)
-    if unexpected or any(not k.startswith("fc.") for k in missing):
-        raise DataError(f"{file} is not a torchvision resnet{depth} state_dict: missing {missing}, "
-                        f"unexpected {unexpected}; download {_WEIGHTS[depth].IMAGENET1K_V1.url}")
 
 
 def build_resnet(depth: int, num_classes: int, in_channels: int = 3,
@@ -52,7 +27,7 @@ def build_resnet(depth: int, num_classes: int, in_channels: int = 3,
     if in_channels != 3:
         net.conv1 = nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3, bias=False)
     if weights_path:
-        load_imagenet_weights(net, depth, weights_path)
+        load_imagenet_weights(net, weights_path, f"resnet{depth}", head="fc.", key="weights_path")
     return net
 
 

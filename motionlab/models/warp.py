@@ -61,9 +61,3 @@ def resize_flow(flow: torch.Tensor, size: tuple[int, int], mode: str = "bilinear
     resized = F.interpolate(flow, size=(out_h, out_w), mode=mode, align_corners=align)
     scale = torch.tensor([out_w / w, out_h / h], dtype=flow.dtype, device=flow.device).view(1, 2, 1, 1)
     return resized * scale
-
-
-def upsample_flow(flow: torch.Tensor, factor: int = 2) -> torch.Tensor:
-    """Bilinear upsampling by an integer ``factor``, vectors multiplied by ``factor``."""
-    h, w = flow.shape[-2:]
-    return resize_flow(flow, (h * factor, w * factor))

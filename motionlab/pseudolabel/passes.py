@@ -25,7 +25,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from motionlab.data.types import DataError, VideoSample, VideoSource
+from motionlab.core.errors import DataError
+from motionlab.data.types import VideoSample, VideoSource
 from motionlab.flow.base import build_flow
 from motionlab.flow.cache import FlowCache
 from motionlab.flow.metrics import endpoint_error

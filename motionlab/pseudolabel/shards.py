@@ -6,12 +6,12 @@ checks that a complete set of markers is there, and names the missing shards oth
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
 
-from motionlab.config.validate import ConfigError
+from motionlab.core.errors import ConfigError
+from motionlab.core.io import atomic_write_text
 
 _SHARD = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 
@@ -41,9 +41,7 @@ def marker_path(cache_dir: Path, shard: tuple[int, int]) -> Path:
 def write_marker(cache_dir: Path, shard: tuple[int, int], info: dict[str, Any]) -> Path:
     path = marker_path(cache_dir, shard)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps({"shard": f"{shard[0]}/{shard[1]}", **info}, indent=2, default=str))
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps({"shard": f"{shard[0]}/{shard[1]}", **info}, indent=2, default=str))
     return path
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from motionlab.core.io import atomic_write_text
 from motionlab.data.datamodules import VideoClipDataModule
 from motionlab.data.types import VideoSource
 from motionlab.flow.videos import FLOW_NET, evaluate_flow_net
@@ -25,8 +26,8 @@ from motionlab.lit.flow import UnsupervisedFlowModule
 from motionlab.losses.unsupervised import UnsupervisedLossParams
 from motionlab.models.parts import count_parameters
 from motionlab.models.pwc_lite import PWCLite, PWCLiteConfig, save_pwclite
-from motionlab.pipeline import Stage, StageContext, atomic_write_text, register_stage
-from motionlab.training import build_trainer, cache_dir, fit_resumable, flow_cache_root, log_image, plain, seed_stage
+from motionlab.pipeline import Stage, StageContext, plain, register_stage
+from motionlab.training import build_trainer, cache_dir, fit_resumable, flow_cache_root, log_image, seed_stage
 
 
 @dataclass

@@ -28,11 +28,11 @@ from typing import Any
 import numpy as np
 from omegaconf import OmegaConf
 
-from motionlab.config.validate import ConfigError
+from motionlab.core.errors import ConfigError, DataError
+from motionlab.core.io import atomic_save_npy, atomic_write_text
 from motionlab.data.sources import build_video_source
-from motionlab.data.types import DataError
 from motionlab.flow.cache import FlowCache, cache_key, size_ratio
-from motionlab.pipeline import Stage, StageContext, atomic_save_npy, atomic_write_text, register_stage
+from motionlab.pipeline import Stage, StageContext, plain, register_stage
 from motionlab.pseudolabel.cluster import clip_features, cluster_clips, clustering_scores
 from motionlab.pseudolabel.kmeans import kmeans, use_gpu
 from motionlab.pseudolabel.otsu import MagnitudeHistogram
@@ -47,7 +47,7 @@ from motionlab.pseudolabel.passes import (
 )
 from motionlab.pseudolabel.shards import missing_shards, parse_shard, shard_indices, write_marker
 from motionlab.pseudolabel.vlad import ENCODINGS, NORMALIZATIONS
-from motionlab.training import cache_dir, plain
+from motionlab.training import cache_dir
 
 
 @dataclass
@@ -103,6 +103,18 @@ def _split(records: list[ClipRecord]) -> tuple[list[ClipRecord], list[dict[str, 
     used = [r for r in records if not r.skip]
     skipped = [{"index": r.index, "video_id": r.video_id, "reason": r.skip} for r in records if r.skip]
     return used, skipped
+
+
+def _too_few_clips(used: int, source_skipped: list[dict[str, str]], skipped: list[dict[str, Any]], clusters: int,
+                   ctx: StageContext) -> str:
+    """Why K-means cannot run, with the counts the log shows and the first files left out."""
+    reasons = ([f"{s['path']}: {s['reason']}" for s in source_skipped]
+               + [f"{s['video_id']}: {s['reason']}" for s in skipped])
+    where = OmegaConf.select(ctx.cfg, "data.video.root", default=None) or ctx.cfg.data.video.source
+    listed = f"; first: {'; '.join(reasons[:3])}{' ...' if len(reasons) > 3 else ''}" if reasons else ""
+    return (f"{where}: only {used} usable clips for K={clusters} clusters (skipped: {len(source_skipped)} by the "
+            f"reader, {len(skipped)} without usable flow{listed}); add videos, or set "
+            f"pipeline.stages.{ctx.name}.params.clusters to at most {used}")
 
 
 def _mean_epe(records: list[ClipRecord]) -> float | None:
@@ -176,6 +188,8 @@ class PseudoLabelsStage(Stage):
         progress = bool(OmegaConf.select(ctx.cfg, "trainer.progress_bar", default=True))
         info = {**backend, "flow_cache": str(cache.dir), "split": p.split,
                 "source_skipped": getattr(source, "skip_records", list)()}
+        if shard is None and len(source) < p.clusters:  # fail before the flow pass
+            raise DataError(_too_few_clips(len(source), info["source_skipped"], [], p.clusters, ctx))
 
         with ClipPool(p.workers, source, config, progress) as pool:
             tick = time.perf_counter()
@@ -188,8 +202,7 @@ class PseudoLabelsStage(Stage):
             if shard is not None:
                 return self._finish_shard(ctx, cache, shard, used, skipped, info, timings, start)
             if len(used) < p.clusters:
-                raise DataError(f"only {len(used)} usable clips for K={p.clusters} clusters; skipped: "
-                                f"{skipped[:5]}{' ...' if len(skipped) > 5 else ''}")
+                raise DataError(_too_few_clips(len(used), info["source_skipped"], skipped, p.clusters, ctx))
             ids = [r.video_id for r in used]
             codebook = build_codebook(pool, ids, histogram, p, timings)
             tick = time.perf_counter()

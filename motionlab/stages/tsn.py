@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from motionlab.core.io import atomic_save_npy
 from motionlab.data.datamodules import VideoClipDataModule
 from motionlab.data.sources import build_video_source
 from motionlab.eval.metrics import top1
@@ -33,8 +34,8 @@ from motionlab.losses.unsupervised import UnsupervisedLossParams
 from motionlab.models.parts import count_parameters, save_parts
 from motionlab.models.pwc_lite import load_pwclite, save_pwclite
 from motionlab.models.tsn import MotionClassifier, average_fusion, build_resnet
-from motionlab.pipeline import Stage, StageContext, atomic_save_npy, register_stage
-from motionlab.training import build_trainer, cache_dir, fit_resumable, flow_cache_root, plain, seed_stage
+from motionlab.pipeline import Stage, StageContext, plain, register_stage
+from motionlab.training import build_trainer, cache_dir, fit_resumable, flow_cache_root, seed_stage
 
 FLOW_SOURCES = ("learned", "tvl1", "dis", GROUND_TRUTH)
 SCORES, LABELS = "test_scores.npy", "test_labels.npy"

@@ -11,8 +11,8 @@ import pytest
 
 from data_formats.configs import ALL_NATIVE, data_cfg
 from data_formats.dataset_writers import HMDB_VIDEOS, read_code, write_hmdb51
+from motionlab.core.errors import DataError
 from motionlab.data.sources import build_video_source
-from motionlab.data.types import DataError
 
 CLASSES = sorted(HMDB_VIDEOS)  # brush_hair, climb, climb_stairs
 

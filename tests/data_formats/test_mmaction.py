@@ -10,8 +10,8 @@ import pytest
 
 from data_formats.configs import ALL_NATIVE, data_cfg
 from data_formats.dataset_writers import UCF_CLASSES, read_code
+from motionlab.core.errors import DataError
 from motionlab.data.sources import build_video_source
-from motionlab.data.types import DataError
 
 
 def mm(kind: str, root: Path, split: str, cache: Path, **overrides):

@@ -10,7 +10,7 @@ import torch
 
 from data_formats.configs import data_cfg
 from motionlab.data.datamodules import ImageDataModule, VideoClipDataModule
-from motionlab.data.datasets.protocol import key_frame_indices, motion_subclip_windows, subset_chains
+from motionlab.data.datasets.protocol import key_frame_indices, subset_chains
 from motionlab.data.sources import IMAGE_SOURCES, VIDEO_SOURCES, build_image_source, build_video_source
 from motionlab.data.types import ImageSample, ImageSource, VideoSample, VideoSource
 
@@ -69,15 +69,9 @@ def test_image_datamodule_few_shot_and_test_limit(voc_tree, tmp_path):
     assert batch["image"].shape == (4, 3, 32, 32)
 
 
-def test_key_frames_and_motion_subclips():
+def test_key_frames():  # the motion sub-clips: tests/zhang (motionlab.data.clips.motion_subclip_starts)
     assert key_frame_indices(12, 3) == [0, 3, 6, 9, 12, 15, 18, 21, 24, 27, 30, 33]
     assert key_frame_indices(7, 3) == [0, 3, 6, 9, 12, 15, 18]
-    clip = np.arange(12)
-    windows = [clip[w].tolist() for w in motion_subclip_windows(12, 10)]
-    assert windows == [list(range(0, 10)), list(range(1, 11)), list(range(2, 12))]  # three (k-2)-frame clips
-    assert len(motion_subclip_windows(7, 5)) == 3
-    with pytest.raises(ValueError):
-        motion_subclip_windows(7, 8)
 
 
 def test_subset_chains_are_a_seeded_partition():

@@ -11,9 +11,9 @@ import pytest
 
 from data_formats.configs import data_cfg
 from data_formats.dataset_writers import S40_ACTIONS
+from motionlab.core.errors import DataError
 from motionlab.data.datasets.stanford40 import read_actions
 from motionlab.data.sources import build_image_source
-from motionlab.data.types import DataError
 
 
 def s40(root: Path, split: str, cache: Path, **overrides):

@@ -11,9 +11,9 @@ import pytest
 
 from data_formats.configs import ALL_NATIVE, data_cfg
 from data_formats.dataset_writers import UCF_CLASSES, corrupt_file, read_code, truncate_file, write_video
+from motionlab.core.errors import DataError
 from motionlab.data.datasets.video_source import VideoFileReader
 from motionlab.data.sources import build_video_source
-from motionlab.data.types import DataError
 
 
 def ucf(root: Path, split: str, cache: Path, **overrides):
@@ -169,7 +169,7 @@ def test_broken_tree_errors_name_the_file_and_the_fix(ucf_copy, tmp_path):
 
 
 def test_unknown_config_key_is_named(ucf_tree, tmp_path):
-    from motionlab.config.validate import ConfigError
+    from motionlab.core.errors import ConfigError
 
     with pytest.raises(ConfigError, match="unknown key 'key_frame'.*Did you mean 'key_frames'"):
         ucf(ucf_tree[0], "train", tmp_path, key_frame=7)

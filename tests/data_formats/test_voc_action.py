@@ -12,9 +12,9 @@ import pytest
 
 from data_formats.configs import data_cfg
 from data_formats.dataset_writers import VOC_ACTIONS, write_jpeg
+from motionlab.core.errors import DataError
 from motionlab.data.datasets.image_source import crop_window, load_rgb
 from motionlab.data.sources import build_image_source
-from motionlab.data.types import DataError
 
 
 def voc(root: Path, split: str, cache: Path, **overrides):

@@ -68,8 +68,3 @@ def test_registered_backend_is_built_and_called(monkeypatch):
     flow = build_flow("constant", dx="2.5").clip(frames)
     assert flow.shape == (2, 2, 4, 5) and flow.dtype == np.float32
     assert np.all(flow[:, 0] == 2.5) and np.all(flow[:, 1] == 0)
-
-
-def test_missing_learned_module_does_not_hide_the_others(monkeypatch):
-    monkeypatch.setattr(base, "_BACKEND_MODULES", ("motionlab.flow.opencv", "motionlab.flow.not_written_yet"))
-    assert "tvl1" in available_flows()

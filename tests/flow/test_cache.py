@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from motionlab.data.types import DataError
+from motionlab.core.errors import DataError
 from motionlab.flow.cache import FlowCache, cache_key, size_ratio
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from motionlab.data.types import DataError
+from motionlab.core.errors import DataError
 from motionlab.flow.io import read_flo, write_flo
 from motionlab.flow.metrics import endpoint_error
 from motionlab.flow.viz import flow_to_rgb

@@ -15,16 +15,17 @@ import numpy as np
 import pytest
 from helpers import make_cfg
 
+from motionlab.core.errors import DataError
 from motionlab.data.sources import build_video_source, register_video_source
 from motionlab.data.synthetic import SyntheticVideos
-from motionlab.data.types import DataError, VideoSample
+from motionlab.data.types import VideoSample
 from motionlab.flow.base import build_flow
 from motionlab.flow.cache import FlowCache, cache_key
-from motionlab.pipeline import run_pipeline
+from motionlab.pipeline import plain, run_pipeline
 from motionlab.pseudolabel.cluster import clustering_scores
 from motionlab.pseudolabel.otsu import MagnitudeHistogram
 from motionlab.pseudolabel.passes import ClipPool, PassConfig, decode_flow_task
-from motionlab.training import cache_dir, plain
+from motionlab.training import cache_dir
 
 P = "pipeline.stages.pseudolabels.params."
 NUM_VIDEOS = 18  # debug=fast

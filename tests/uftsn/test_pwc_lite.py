@@ -107,7 +107,7 @@ def test_few_unsupervised_steps_reduce_loss():
 def test_checkpoint_round_trip_and_flow_backend(tmp_path):
     import numpy as np
 
-    from motionlab.data.types import DataError
+    from motionlab.core.errors import DataError
     from motionlab.flow.base import build_flow
     from motionlab.models.pwc_lite import load_pwclite, save_pwclite
 

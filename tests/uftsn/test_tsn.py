@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
+from motionlab.core.errors import DataError
 from motionlab.data.clips import segment_starts, snippet_indices, uniform_test_starts
-from motionlab.data.types import DataError
 from motionlab.lit.tsn import MotionStreamModule
 from motionlab.losses.unsupervised import UnsupervisedLossParams
 from motionlab.models.pwc_lite import build_pwclite

@@ -10,6 +10,7 @@ from helpers import run_cli
 from omegaconf import open_dict
 from torchvision import models
 
+from motionlab.core.errors import DataError
 from motionlab.models.parts import load_parts
 from motionlab.task import train
 
@@ -64,5 +65,5 @@ def test_sup_ft_with_a_local_weights_file(cfg_factory, tmp_path):
     with open_dict(cfg):
         cfg.model.weights = str(tmp_path / "missing.pth")
         cfg.seed = 1
-    with pytest.raises(FileNotFoundError, match="missing.pth"):
+    with pytest.raises(DataError, match="missing.pth"):
         train(cfg, tmp_path / "run2")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
+from motionlab.core.errors import DataError
 from motionlab.data.datasets.protocol import (
     CaseTolerantTree,
     Listing,
@@ -28,7 +29,6 @@ from motionlab.data.datasets.protocol import (
 )
 from motionlab.data.datasets.video_source import ClipVideoSource, VideoFileReader
 from motionlab.data.sources import register_video_source
-from motionlab.data.types import DataError
 
 LAYOUT = "the folder holding the class folders (see video_dir) and testTrainMulti_7030_splits/"
 FIX = "extract test_train_splits.rar into data.video.root"

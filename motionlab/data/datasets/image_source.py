@@ -14,8 +14,9 @@ import numpy as np
 from omegaconf import MISSING
 from PIL import Image
 
+from motionlab.core.errors import DataError
 from motionlab.data.datasets.protocol import Skip
-from motionlab.data.types import DataError, ImageSample
+from motionlab.data.types import ImageSample
 
 Box = tuple[float, float, float, float]  # xmin, ymin, xmax, ymax: 1-based, inclusive (VOC style)
 

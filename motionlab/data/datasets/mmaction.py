@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 
 from omegaconf import DictConfig
 
+from motionlab.core.errors import DataError
 from motionlab.data.datasets.protocol import (
     Listing,
     Skip,
@@ -27,7 +28,6 @@ from motionlab.data.datasets.protocol import (
 )
 from motionlab.data.datasets.video_source import ClipVideoSource, RawframeReader, VideoFileReader
 from motionlab.data.sources import register_video_source
-from motionlab.data.types import DataError
 
 LAYOUT = "the folder holding the list files and data_prefix/"
 FIX = "set data.video.train_list / test_list to your list files (relative to data.video.root)"

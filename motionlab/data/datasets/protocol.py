@@ -60,14 +60,6 @@ def key_frame_indices(key_frames: int, interval: int, start: int = 0) -> list[in
     return [start + i * interval for i in range(key_frames)]
 
 
-def motion_subclip_windows(key_frames: int, length: int) -> list[slice]:
-    """The (k-2)-frame windows a k-frame clip is split into for motion classification (three
-    for length k-2: frames 0..k-3, 1..k-2, 2..k-1)."""
-    if not 1 <= length <= key_frames:
-        raise ValueError(f"motion_subclip={length} must lie in [1, key_frames={key_frames}]")
-    return [slice(i, i + length) for i in range(key_frames - length + 1)]
-
-
 def subset_chains(count: int, num: int | None, seed: int) -> list[np.ndarray]:
     """Nv "slots" over ``count`` candidates: slot i tries candidates perm[i], perm[i+Nv], ...
     in turn. The first slot entries are a seeded uniform sample; a slot whose video is bad falls

@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 
 from omegaconf import DictConfig
 
+from motionlab.core.errors import DataError
 from motionlab.data.datasets.protocol import (
     CaseTolerantTree,
     Listing,
@@ -29,7 +30,6 @@ from motionlab.data.datasets.protocol import (
 )
 from motionlab.data.datasets.video_source import ClipVideoSource, VideoFileReader
 from motionlab.data.sources import register_video_source
-from motionlab.data.types import DataError
 
 LAYOUT = "the folder holding UCF-101/ and ucfTrainTestlist/"
 FIX = "extract UCF101TrainTestSplits-RecognitionTask.zip into data.video.root"

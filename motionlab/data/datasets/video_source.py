@@ -21,10 +21,11 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig
 
+from motionlab.core.errors import DataError
 from motionlab.data.clip_cache import ClipCache
 from motionlab.data.datasets.protocol import Listing, Skip, VideoEntry, key_frame_indices, subset_chains
 from motionlab.data.decode import ClipError, Size, as_size, decode_clip, read_rawframes
-from motionlab.data.types import DataError, VideoSample
+from motionlab.data.types import VideoSample
 
 log = logging.getLogger(__name__)
 

@@ -22,10 +22,10 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
+from motionlab.core.errors import DataError
 from motionlab.data.datasets.image_source import ImageEntry, ImageProtocolConfig, PersonCropSource
 from motionlab.data.datasets.protocol import Skip, bad_line, load_config, read_lines
 from motionlab.data.sources import register_image_source
-from motionlab.data.types import DataError
 
 LAYOUT = "the VOC2012 folder holding JPEGImages/, Annotations/, ImageSets/Action/ (or VOCdevkit above it)"
 FIX = "extract the whole VOCtrainval_11-May-2012.tar"
