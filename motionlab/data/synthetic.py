@@ -11,8 +11,8 @@ of the rotation for rotations, inside (zoom in) or outside (zoom out) the sharp 
 Translating actors also **face their direction of travel** (body rotated to the heading with
 noise, a bright "head" at the front).
 
-One phase: a clip's path is centred on its start point at t = ``PATH_FRAMES`` / 2 (key frames are
-at t = 0, 1·interval, ...), and an image is the t = 0 frame of such a clip, so a video's first frame
+One phase: a clip's actor passes its mid-path pose (near the frame centre) at t = ``PATH_FRAMES`` / 2
+(key frames are at t = 0, 1·interval, ...), and an image is the t = 0 frame of such a clip, so a video's first frame
 and an image share the distribution of position, size and trail (version 2 drew images later on
 paths placed for the videos, which reversed the position cue between the domains).
 
@@ -87,7 +87,7 @@ GENERATOR_VERSION = 3
 SPRITE = 48  # sprite canvas (pixels); drawn at 2x the on-screen size for anti-aliasing
 SPRITE_SCALE = 0.7  # on-screen pixels per sprite pixel in a 64 px frame (scaled with the frame size)
 REFERENCE_FRAME = 64  # px: sizes and speeds below are for this frame size and scale with it
-PATH_FRAMES = 6.0  # the actor's path is centred on its start point at t = PATH_FRAMES / 2
+PATH_FRAMES = 6.0  # every actor passes its mid-path pose (``Actor.middle``) at t = PATH_FRAMES / 2
 
 
 @dataclass(frozen=True)
@@ -200,16 +200,16 @@ class Actor:
 
     rgba: np.ndarray  # float32 [S, S, 4], RGB premultiplied by alpha
     motion: str
-    start: np.ndarray  # screen position at t=0 (world coordinates)
-    orientation: float  # radians; the body's rotation at t=0
+    middle: np.ndarray  # screen position at t = PATH_FRAMES / 2 (world coordinates)
+    orientation: float  # radians; the body's rotation at t = PATH_FRAMES / 2
     scale: float
     speed: float  # px/frame (translation, oscillation amplitude/period use it too), rad/frame, or zoom rate
     phase: float
 
     def pose(self, t: float) -> tuple[np.ndarray, float, float]:
-        """(centre, rotation, scale) at time t (frames); ``start``, ``orientation`` and ``scale``
+        """(centre, rotation, scale) at time t (frames); ``middle``, ``orientation`` and ``scale``
         are the pose at the path's middle, t = PATH_FRAMES / 2."""
-        pos, rot, scale = self.start.copy(), self.orientation, self.scale
+        pos, rot, scale = self.middle.copy(), self.orientation, self.scale
         t = t - PATH_FRAMES / 2
         if self.motion in _HEADING:
             h = _HEADING[self.motion]
