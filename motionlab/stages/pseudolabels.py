@@ -158,14 +158,17 @@ def build_codebook(pool: ClipPool, ids: list[str], histogram: MagnitudeHistogram
     return Codebook(threshold, result.centroids, summary)
 
 
-def oracle_labels(source: VideoSource) -> tuple[np.ndarray, list[str]]:
-    """Every clip's true motion program (``meta["motion"]``) as an index into the sorted motion names."""
-    motions = [source[i].meta.get("motion") for i in range(len(source))]
+def oracle_labels(source: VideoSource) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Every clip's true motion program (``meta["motion"]``) as an index into the sorted motion
+    names, those names, and the source's own labels (for NMI/ARI, as for flow labels)."""
+    samples = [source[i] for i in range(len(source))]
+    motions = [s.meta.get("motion") for s in samples]
     if not motions or any(m is None for m in motions):
         raise ConfigError("pseudolabels.source=oracle needs clips whose meta names their true motion "
                           f"(the synthetic source); {type(source).__name__} has none")
     names = sorted(set(motions))
-    return np.array([names.index(m) for m in motions], np.int64), names
+    labels = np.array([names.index(m) for m in motions], np.int64)
+    return labels, names, np.array([s.label for s in samples], np.int64)
 
 
 def shuffle_labels(labels: np.ndarray, seed: int) -> np.ndarray:
@@ -265,9 +268,10 @@ class PseudoLabelsStage(Stage):
     def _oracle(ctx: StageContext) -> dict[str, Any]:
         """``source=oracle``: the true motions as labels, without flow."""
         source = build_video_source(ctx.cfg.data.video, ctx.params.split, cache_dir(ctx.cfg))
-        labels, names = oracle_labels(source)
+        labels, names, true = oracle_labels(source)
         atomic_save_npy(ctx.work_dir / "labels.npy", labels)
-        metrics = {"source": "oracle", "clips_used": len(labels), "clips_skipped": 0, "motions": len(names)}
+        metrics = {**clustering_scores(true, labels), "source": "oracle", "clips_used": len(labels),
+                   "clips_skipped": 0, "motions": len(names)}
         manifest = {"params": plain(ctx.params), "metrics": metrics, "motions": names,
                     "sizes": np.bincount(labels, minlength=len(names)).tolist()}
         atomic_write_text(ctx.work_dir / "manifest.json", json.dumps(manifest, indent=1, default=float))

@@ -182,7 +182,8 @@ def test_oracle_labels_are_the_true_motions(tmp_path):
     source = build_video_source(make_cfg(tmp_path, "pipeline=pseudolabels").data.video, "train", tmp_path / "c")
     motions = [manifest["motions"][label] for label in np.load(out / "labels.npy")]
     assert motions == [source[i].meta["motion"] for i in range(len(source))]
-    assert metrics["source"] == "oracle" and not (out / "vlad.npy").exists()  # no flow needed
+    assert metrics["source"] == "oracle" and metrics["nmi"] == pytest.approx(1.0)
+    assert not (out / "vlad.npy").exists()  # no flow needed
 
 
 def test_shuffled_labels_permute_the_flow_labels_with_the_run_seed(serial, tmp_path):
