@@ -73,7 +73,7 @@ def decode_flow_seconds(store: Path, data: list[str], backend: str, params: dict
 
 def child(args: argparse.Namespace) -> None:
     """One measurement in this fresh process, on the video tree the parent wrote; prints a JSON line."""
-    from motionlab.pseudolabel.report import run_stage
+    from motionlab.eval.pseudolabel_table import run_stage
 
     baseline = rss_mib()
     params = json.loads(args.backend_params)
