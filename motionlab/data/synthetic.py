@@ -1,15 +1,25 @@
-"""The embedded synthetic benchmark: videos with exact ground-truth flow, and still action images
-whose appearance carries motion cues.
+"""The embedded synthetic benchmark (generator version 3): videos with exact ground-truth flow, and
+still action images whose appearance carries motion cues. Measured cues: docs/benchmark.md.
 
 How appearance is tied to motion (the reason unlabeled video can help a still-image classifier):
-every frame is rendered with **motion blur** (the actor's sprite averaged over an exposure window
-that ends at the frame's time) and, for translations, the actor **faces its direction of travel**
-(its body is rotated to the heading, with noise, and a small bright "head" marks its front).
-So one frame shows the smear of its motion (linear along the path for translations, tangential
-for rotations, radial for zooms) and, for translations, its sign. The cue is subtle at 64 px —
-a one-or-two-pixel smear and a one-pixel head — so a classifier trained from a few labeled images
-does not find it easily, while hundreds of unlabeled videos show the same link between a frame's
-look and its motion over and over.
+every frame shows a **fading motion trail**: the actor's poses over the last ``exposure`` frames,
+``subframes`` of them, blended with weights that fall from 1 (now) to ``trail`` (the oldest). The
+trail is asymmetric in time, so one frame shows the direction of every motion: the sharp copy
+leads and the faint ones lag — along the path for translations, around the centre with the sign
+of the rotation for rotations, inside (zoom in) or outside (zoom out) the sharp outline for zooms.
+(A symmetric box blur, version 2, made a clockwise still the same as a counter-clockwise one.)
+Translating actors also **face their direction of travel** (body rotated to the heading with
+noise, a bright "head" at the front).
+
+One phase: a clip's path is centred on its start point at t = ``PATH_FRAMES`` / 2 (key frames are
+at t = 0, 1·interval, ...), and an image is the t = 0 frame of such a clip, so a video's first frame
+and an image share the distribution of position, size and trail (version 2 drew images later on
+paths placed for the videos, which reversed the position cue between the domains).
+
+Magnitudes (``SPEEDS``) are large enough that the paper's global OTSU threshold on the flow
+magnitude keeps entries of every motion (zooms of version 2 left nothing above it). Sprites and
+translation speeds scale with the frame size (``REFERENCE_FRAME`` = 64 px); the Zhang settings use
+48 px frames (CPU budget), the motion-only UF-TSN / CGMU data 64 px.
 
 Domain shift: each video source (``family`` "a" ≈ UCF101, "b" ≈ HMDB51) and each image target
 ("voc" ≈ PASCAL VOC, "s40" ≈ Stanford40) has its own actor shapes, textures and background
@@ -43,6 +53,11 @@ log = logging.getLogger(__name__)
 MOTIONS = ("right", "left", "up", "down", "rotate_cw", "rotate_ccw", "zoom_in", "zoom_out", "oscillate")
 _HEADING = {"right": 0.0, "left": math.pi, "up": -math.pi / 2, "down": math.pi / 2}
 
+# Ranges drawn per clip: px/frame in a 64 px frame (translation; oscillation amplitude / 4),
+# degrees/frame (rotation), scale factor - 1 per frame (zoom). Large enough that the paper's global
+# OTSU threshold keeps flow entries of every motion (experiments/pseudolabels/).
+SPEEDS = {"translate": (1.6, 2.6), "rotate": (12.0, 20.0), "zoom": (0.12, 0.18), "oscillate": (0.8, 1.2)}
+
 SHAPES = ("ellipse", "box", "diamond", "triangle", "cross", "blob", "pentagon", "star")
 TEXTURES = ("stripes", "checker", "dots", "noise")
 
@@ -67,10 +82,39 @@ FAMILIES: dict[str, Family] = {
 
 # Bump when the renderer changes: data configs must name this version (``generator:``), so every
 # cached array and every stage result computed from older pictures gets a new key.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 
 SPRITE = 48  # sprite canvas (pixels); drawn at 2x the on-screen size for anti-aliasing
-SPRITE_SCALE = 0.7
+SPRITE_SCALE = 0.7  # on-screen pixels per sprite pixel in a 64 px frame (scaled with the frame size)
+REFERENCE_FRAME = 64  # px: sizes and speeds below are for this frame size and scale with it
+PATH_FRAMES = 6.0  # the actor's path is centred on its start point at t = PATH_FRAMES / 2
+
+
+@dataclass(frozen=True)
+class Look:
+    """How a frame is exposed: the trail of the last ``exposure`` frames (``subframes`` samples
+    whose weight fades to ``trail`` for the oldest: 1 = a symmetric box blur), camera shake, and
+    whether translating actors face their heading."""
+
+    exposure: float = 1.0
+    trail: float = 1.0
+    subframes: int = 5
+    camera_jitter: float = 0.0
+    orientation_cue: bool = True
+
+    @classmethod
+    def of(cls, cfg: DictConfig, camera_jitter: float | None = None) -> Look:
+        jitter = float(cfg.get("camera_jitter", 0.0)) if camera_jitter is None else camera_jitter
+        return cls(float(cfg.exposure), float(cfg.get("trail", 1.0)), int(cfg.get("subframes", 5)), jitter,
+                   bool(cfg.orientation_cue))
+
+    def weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """(age in frames, normalised weight) of every sub-frame, oldest first."""
+        if self.exposure <= 0:
+            return np.zeros(1), np.ones(1)
+        age = np.linspace(self.exposure, 0.0, max(self.subframes, 2))
+        w = self.trail ** (age / self.exposure)
+        return age, w / w.sum()
 
 
 # ---------------------------------------------------------------------------------- rendering
@@ -163,8 +207,10 @@ class Actor:
     phase: float
 
     def pose(self, t: float) -> tuple[np.ndarray, float, float]:
-        """(centre, rotation, scale) at time t (frames)."""
+        """(centre, rotation, scale) at time t (frames); ``start``, ``orientation`` and ``scale``
+        are the pose at the path's middle, t = PATH_FRAMES / 2."""
         pos, rot, scale = self.start.copy(), self.orientation, self.scale
+        t = t - PATH_FRAMES / 2
         if self.motion in _HEADING:
             h = _HEADING[self.motion]
             pos = pos + self.speed * t * np.array([math.cos(h), math.sin(h)])
@@ -181,10 +227,10 @@ class Actor:
             pos = pos + np.array([amp * math.sin(omega * t + self.phase), 0.0])
         return pos, rot, scale
 
-    def affine(self, t: float, camera: np.ndarray) -> np.ndarray:
+    def affine(self, t: float, camera: np.ndarray, frame: int) -> np.ndarray:
         """2x3 map from sprite pixels to screen pixels at time t."""
         pos, rot, scale = self.pose(t)
-        s = scale * SPRITE_SCALE
+        s = scale * SPRITE_SCALE * frame / REFERENCE_FRAME
         c, si = math.cos(rot) * s, math.sin(rot) * s
         centre = (SPRITE - 1) / 2
         lin = np.array([[c, -si], [si, c]])
@@ -192,8 +238,7 @@ class Actor:
         return np.hstack([lin, offset[:, None]]).astype(np.float64)
 
 
-def _make_actor(rng: np.random.Generator, family: Family, motion: str, frame: int, span: float,
-                orientation_cue: bool) -> Actor:
+def _make_actor(rng: np.random.Generator, family: Family, motion: str, frame: int, orientation_cue: bool) -> Actor:
     shape = family.shapes[int(rng.integers(len(family.shapes)))]
     mask = _shape_mask(shape, rng).astype(np.float32)
     mask = cv2.GaussianBlur(mask, (3, 3), 0.7)
@@ -205,21 +250,17 @@ def _make_actor(rng: np.random.Generator, family: Family, motion: str, frame: in
     rgb = rgb * (1 - head[..., None]) + 255.0 * head[..., None]
     rgba = np.concatenate([rgb * mask[..., None], mask[..., None]], axis=-1).astype(np.float32)
 
+    px = frame / REFERENCE_FRAME  # translation speeds are in pixels: they scale with the frame
     if motion in _HEADING:
-        speed = rng.uniform(1.6, 2.6)
+        speed = rng.uniform(*SPEEDS["translate"]) * px
     elif motion.startswith("rotate"):
-        speed = math.radians(rng.uniform(8, 14))
+        speed = math.radians(rng.uniform(*SPEEDS["rotate"]))
     elif motion.startswith("zoom"):
-        speed = rng.uniform(0.05, 0.08)
+        speed = rng.uniform(*SPEEDS["zoom"])
     else:
-        speed = rng.uniform(0.8, 1.2)
+        speed = rng.uniform(*SPEEDS["oscillate"]) * px
     scale = rng.uniform(0.9, 1.15)
-    if motion == "zoom_in":
-        scale *= 0.75
     centre = np.array([frame / 2, frame / 2]) + rng.uniform(-frame / 10, frame / 10, size=2)
-    if motion in _HEADING:  # start behind the centre so the whole path stays in view
-        h = _HEADING[motion]
-        centre -= 0.5 * speed * span * np.array([math.cos(h), math.sin(h)])
     if motion in _HEADING and orientation_cue:
         orientation = _HEADING[motion] + rng.normal(0, math.radians(20))
     else:
@@ -237,17 +278,16 @@ def _camera_at(cam: tuple[np.ndarray, np.ndarray, np.ndarray], t: float) -> np.n
 
 
 def _render(background: np.ndarray, pad: int, actor: Actor, camera: np.ndarray, t: float, frame: int,
-            exposure: float, subframes: int) -> np.ndarray:
-    """One frame: the camera's view of the background, with the actor averaged over the exposure
-    window [t - exposure, t] (motion blur)."""
+            look: Look) -> np.ndarray:
+    """One frame: the camera's view of the background, with the actor's poses over the exposure
+    window [t - exposure, t] blended with weights fading into the past (a motion trail)."""
     m = np.array([[1, 0, camera[0] + pad], [0, 1, camera[1] + pad]], np.float64)
     bg = cv2.warpAffine(background, m, (frame, frame), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                         borderMode=cv2.BORDER_REFLECT)
-    times = [t] if exposure <= 0 else np.linspace(t - exposure, t, subframes)
     acc = np.zeros((frame, frame, 4), np.float32)
-    for ts in times:
-        acc += cv2.warpAffine(actor.rgba, actor.affine(ts, camera), (frame, frame), flags=cv2.INTER_LINEAR)
-    acc /= len(times)
+    for age, weight in zip(*look.weights(), strict=True):
+        acc += weight * cv2.warpAffine(actor.rgba, actor.affine(t - age, camera, frame), (frame, frame),
+                                       flags=cv2.INTER_LINEAR)
     out = bg * (1 - acc[..., 3:]) + acc[..., :3]
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
@@ -257,11 +297,11 @@ def _flow(actor: Actor, cam1: np.ndarray, cam2: np.ndarray, t1: float, t2: float
     yy, xx = np.mgrid[0:frame, 0:frame].astype(np.float64)
     flow = np.empty((2, frame, frame), np.float32)
     flow[0], flow[1] = cam1[0] - cam2[0], cam1[1] - cam2[1]
-    a1 = actor.affine(t1, cam1)
+    a1 = actor.affine(t1, cam1, frame)
     alpha = cv2.warpAffine(actor.rgba[..., 3], a1, (frame, frame), flags=cv2.INTER_LINEAR)
     on_actor = alpha > 0.5
     inv = cv2.invertAffineTransform(a1)
-    a2 = actor.affine(t2, cam2)
+    a2 = actor.affine(t2, cam2, frame)
     pts = np.stack([xx[on_actor], yy[on_actor], np.ones(on_actor.sum())])
     local = inv @ pts
     target = a2 @ np.vstack([local, np.ones(local.shape[1])])
@@ -270,19 +310,16 @@ def _flow(actor: Actor, cam1: np.ndarray, cam2: np.ndarray, t1: float, t2: float
     return flow
 
 
-def render_clip(family: Family, motion: str, times: np.ndarray, frame: int, exposure: float, jitter: float,
-                orientation_cue: bool, key: tuple, subframes: int = 5, with_flow: bool = True
-                ) -> tuple[np.ndarray, np.ndarray | None]:
+def render_clip(family: Family, motion: str, times: np.ndarray, frame: int, look: Look, key: tuple,
+                with_flow: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
     """Frames uint8 [T,H,W,3] at ``times`` and, if asked, flow float32 [T-1,2,H,W] between them."""
     rng = _rng(*key)
     pad = frame // 4
     background = _background(rng, family, frame + 2 * pad)
-    span = float(times[-1] - times[0])
-    actor = _make_actor(rng, family, motion, frame, span, orientation_cue)
-    cam = _camera(rng, jitter)
+    actor = _make_actor(rng, family, motion, frame, look.orientation_cue)
+    cam = _camera(rng, look.camera_jitter)
     cams = [_camera_at(cam, t) for t in times]
-    frames = np.stack([_render(background, pad, actor, c, t, frame, exposure, subframes)
-                       for c, t in zip(cams, times, strict=True)])
+    frames = np.stack([_render(background, pad, actor, c, t, frame, look) for c, t in zip(cams, times, strict=True)])
     flow = None
     if with_flow:
         flow = np.stack([_flow(actor, cams[i], cams[i + 1], times[i], times[i + 1], frame)
@@ -338,13 +375,13 @@ class SyntheticVideos:
         times = np.arange(int(cfg.key_frames), dtype=np.float64) * float(cfg.key_interval)
         settings = OmegaConf.to_container(cfg, resolve=True)
         settings.update(split=split)
+        look = Look.of(cfg)
 
         def build() -> dict[str, np.ndarray]:
             frames, flows, labels = [], [], []
             for i in range(count):
                 label = i % len(self.class_names)
-                f, fl = render_clip(self.family, self.class_names[label], times, int(cfg.size),
-                                    float(cfg.exposure), float(cfg.camera_jitter), bool(cfg.orientation_cue),
+                f, fl = render_clip(self.family, self.class_names[label], times, int(cfg.size), look,
                                     key=(cfg.family, split, int(cfg.seed), i))
                 frames.append(f)
                 flows.append(fl.astype(np.float16))
@@ -386,17 +423,16 @@ class SyntheticImages:
         settings.update(split=split)
         kind_family = [Family((k,), self.family.textures, self.family.background_hue, self.family.actor_hue)
                        for k in kinds]
+        look = Look.of(cfg, camera_jitter=0.0)
 
         def build() -> dict[str, np.ndarray]:
             images, labels = [], []
             for i in range(per_class * len(self.class_names)):
                 label = i % len(self.class_names)
                 kind, motion = divmod(label, len(motions))
-                t = float(_rng("t", cfg.family, split, int(cfg.seed), i).uniform(1, 4))
-                frames, _ = render_clip(kind_family[kind], motions[motion], np.array([0.0, t]), int(cfg.size),
-                                        float(cfg.exposure), 0.0, bool(cfg.orientation_cue),
+                frames, _ = render_clip(kind_family[kind], motions[motion], np.zeros(1), int(cfg.size), look,
                                         key=(cfg.family, split, int(cfg.seed), i), with_flow=False)
-                images.append(frames[-1])
+                images.append(frames[0])
                 labels.append(label)
             return {"images": np.stack(images), "labels": np.array(labels)}
 

@@ -52,7 +52,7 @@ def run_stage(store_root: Path, data: str, backend: str, params: dict[str, Any],
               extra: list[str]) -> tuple[dict[str, Any], Path]:
     """One ``pseudolabels`` run; returns its metrics and its artifact directory."""
     overrides = [f"data/video={data}", "pipeline=pseudolabels", f"{PARAMS}.backend={backend}",
-                 f"{PARAMS}.seed={seed}", f"{PARAMS}.workers={workers}", *extra]
+                 f"seed={seed}", f"{PARAMS}.workers={workers}", *extra]
     overrides += [f"+{PARAMS}.backend_params.{k}={v}" for k, v in params.items()]
     cfg = compose_config(overrides)
     with open_dict(cfg):

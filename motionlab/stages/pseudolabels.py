@@ -10,6 +10,13 @@ so a killed run resumes at the first clip without flow, and other stages and see
 ``shard="I/N"`` only fills the cache with shard I's clips and leaves a marker; the run without a
 shard then needs every marker of some N (it names the missing shards otherwise).
 
+``source`` picks where the labels come from: ``flow`` (the pipeline above; the paper),
+``oracle`` (the videos' true motion programs, ``VideoSample.meta["motion"]``: the most that perfect
+pseudo labels can give; no flow is computed) or ``shuffled`` (the flow labels permuted over the
+clips with the run seed: same cluster sizes, no link to the clip's motion; the null control).
+The run seed seeds the codebook sample, K-means and the permutation, so label noise enters the
+spread over seeds; source and seed are part of the stage key.
+
 Artifacts: ``labels.npy`` (int64 per source clip, -1 = skipped), ``codebook.npy`` [128, 2],
 ``vlad.npy`` [used clips, pairs, 256] (128 with ``encoding=bow``), ``clip_indices.npy`` (source
 index of each vlad row), ``manifest.json`` (clips used and skipped with reasons, backend and
@@ -30,7 +37,7 @@ from omegaconf import OmegaConf
 
 from motionlab.config.validate import ConfigError
 from motionlab.data.sources import build_video_source
-from motionlab.data.types import DataError
+from motionlab.data.types import DataError, VideoSource
 from motionlab.flow.cache import FlowCache, cache_key, size_ratio
 from motionlab.pipeline import Stage, StageContext, atomic_save_npy, atomic_write_text, register_stage
 from motionlab.pseudolabel.cluster import clip_features, cluster_clips, clustering_scores
@@ -52,6 +59,7 @@ from motionlab.training import cache_dir, plain
 
 @dataclass
 class PseudoLabelsParams:
+    source: str = "flow"  # flow (paper) | oracle (true motions) | shuffled (flow labels permuted: the null)
     backend: str = "tvl1"  # any registered flow backend (motionlab-flow --list), or ground_truth
     backend_params: dict[str, Any] = field(default_factory=dict)
     split: str = "train"
@@ -65,12 +73,16 @@ class PseudoLabelsParams:
     clusters: int = 16  # paper: K = 16
     cluster_iters: int = 50
     cluster_restarts: int = 10
-    seed: int = 0  # both K-means and the codebook sample (the run seed does not change labels)
     workers: int = 2  # flow processes; 0 = in this process
     shard: str = ""  # "I/N": only compute shard I of N into the flow cache, then stop
 
 
+SOURCES = ("flow", "oracle", "shuffled")
+
+
 def _check(p: Any) -> None:
+    if p.source not in SOURCES:
+        raise ConfigError(f"pseudolabels.source: {p.source!r}; valid: {list(SOURCES)}")
     if p.encoding not in ENCODINGS:
         raise ConfigError(f"pseudolabels.encoding: {p.encoding!r}; valid: {list(ENCODINGS)}")
     if p.vlad_normalization not in NORMALIZATIONS:
@@ -123,7 +135,7 @@ class Codebook:
     summary: dict[str, Any]
 
 
-def build_codebook(pool: ClipPool, ids: list[str], histogram: MagnitudeHistogram, p: Any,
+def build_codebook(pool: ClipPool, ids: list[str], histogram: MagnitudeHistogram, p: Any, seed: int,
                    timings: dict[str, float]) -> Codebook:
     """OTSU over every magnitude, then K-means on a seeded sample of the entries above it (each
     entry kept with the same probability, so the sample has ``codebook_sample`` entries on average)."""
@@ -131,14 +143,14 @@ def build_codebook(pool: ClipPool, ids: list[str], histogram: MagnitudeHistogram
     above = histogram.count_at_least(threshold)
     rate = min(1.0, p.codebook_sample / max(above, 1))
     tick = time.perf_counter()
-    sample = np.concatenate(list(pool.map(sample_task, [(v, threshold, rate, p.seed) for v in ids],
+    sample = np.concatenate(list(pool.map(sample_task, [(v, threshold, rate, seed) for v in ids],
                                           "codebook sample")))
     timings["sample_s"] = time.perf_counter() - tick
     if len(sample) < p.codebook_size:
         raise DataError(f"only {len(sample)} flow entries above the OTSU threshold {threshold:.3f} px for a "
                         f"{p.codebook_size}-word codebook; is the flow (backend {p.backend}) all zero?")
     tick = time.perf_counter()
-    result = kmeans(sample, p.codebook_size, p.seed, niter=p.codebook_iters)
+    result = kmeans(sample, p.codebook_size, seed, niter=p.codebook_iters)
     timings["codebook_s"] = time.perf_counter() - tick
     summary = {"otsu_threshold": threshold, "entries": histogram.total, "entries_above": above,
                "otsu_bin_width": p.otsu_bin_width, "sample_rate": rate, "sample_entries": int(len(sample)),
@@ -146,17 +158,37 @@ def build_codebook(pool: ClipPool, ids: list[str], histogram: MagnitudeHistogram
     return Codebook(threshold, result.centroids, summary)
 
 
+def oracle_labels(source: VideoSource) -> tuple[np.ndarray, list[str]]:
+    """Every clip's true motion program (``meta["motion"]``) as an index into the sorted motion names."""
+    motions = [source[i].meta.get("motion") for i in range(len(source))]
+    if not motions or any(m is None for m in motions):
+        raise ConfigError("pseudolabels.source=oracle needs clips whose meta names their true motion "
+                          f"(the synthetic source); {type(source).__name__} has none")
+    names = sorted(set(motions))
+    return np.array([names.index(m) for m in motions], np.int64), names
+
+
+def shuffle_labels(labels: np.ndarray, seed: int) -> np.ndarray:
+    """The labels of the used clips (>= 0) permuted among themselves; skipped clips stay -1."""
+    out = labels.copy()
+    used = np.flatnonzero(labels >= 0)
+    out[used] = labels[used][np.random.default_rng(seed).permutation(len(used))]
+    return out
+
+
 @register_stage
 class PseudoLabelsStage(Stage):
     kind = "pseudolabels"
     Params = PseudoLabelsParams
     uses = ("data.video",)
-    seeded = False
     unkeyed = ("workers",)
 
     def run(self, ctx: StageContext) -> dict[str, Any]:
         p = ctx.params
         _check(p)
+        if p.source == "oracle":
+            return self._oracle(ctx)
+        seed = int(ctx.cfg.seed)
         shard = parse_shard(p.shard)
         timings: dict[str, float] = {}
         start = time.perf_counter()
@@ -191,26 +223,29 @@ class PseudoLabelsStage(Stage):
                 raise DataError(f"only {len(used)} usable clips for K={p.clusters} clusters; skipped: "
                                 f"{skipped[:5]}{' ...' if len(skipped) > 5 else ''}")
             ids = [r.video_id for r in used]
-            codebook = build_codebook(pool, ids, histogram, p, timings)
+            codebook = build_codebook(pool, ids, histogram, p, seed, timings)
             tick = time.perf_counter()
             tasks = [(v, codebook.centroids, codebook.threshold, p.encoding, p.vlad_normalization) for v in ids]
             vlads = np.stack(list(pool.map(vlad_task, tasks, p.encoding.upper())))
             timings["vlad_s"] = time.perf_counter() - tick
 
         tick = time.perf_counter()
-        clusters = cluster_clips(clip_features(vlads), p.clusters, p.seed, p.cluster_iters, p.cluster_restarts)
+        clusters = cluster_clips(clip_features(vlads), p.clusters, seed, p.cluster_iters, p.cluster_restarts)
         timings["cluster_s"] = time.perf_counter() - tick
-        scores = clustering_scores(np.array([r.label for r in used], np.int64), clusters.labels)
         labels = np.full(len(source), -1, np.int64)
         indices = np.array([r.index for r in used], np.int64)
         labels[indices] = clusters.labels
+        if p.source == "shuffled":
+            labels = shuffle_labels(labels, seed)
+        scores = clustering_scores(np.array([r.label for r in used], np.int64), labels[indices])
         for name, array in (("labels", labels), ("codebook", codebook.centroids), ("vlad", vlads),
                             ("clip_indices", indices)):
             atomic_save_npy(ctx.work_dir / f"{name}.npy", array)
         timings["total_s"] = time.perf_counter() - start
         sizes = np.bincount(clusters.labels, minlength=p.clusters)
         metrics = {
-            **scores, "epe": _mean_epe(used), "otsu_threshold": codebook.threshold, "clips_used": len(used),
+            **scores, "source": p.source, "epe": _mean_epe(used), "otsu_threshold": codebook.threshold,
+            "clips_used": len(used),
             "clips_skipped": len(skipped) + len(info["source_skipped"]), "flow_computed": info["flow_computed"],
             "flow_cached": info["flow_cached"], "cluster_sizes_max": int(sizes.max()),
             "flow_pass_s": timings["flow_pass_s"], "total_s": timings["total_s"],
@@ -220,9 +255,21 @@ class PseudoLabelsStage(Stage):
             "codebook": codebook.summary, "clusters": {"k": p.clusters, "inertia": clusters.inertia,
                                                        "sizes": sizes.tolist()},
             "used": [{"index": r.index, "video_id": r.video_id, "label": r.label, "pseudo_label": int(lab),
-                      "cached": r.cached, "epe": r.epe} for r, lab in zip(used, clusters.labels, strict=True)],
+                      "cached": r.cached, "epe": r.epe} for r, lab in zip(used, labels[indices], strict=True)],
             "skipped": skipped,
         }
+        atomic_write_text(ctx.work_dir / "manifest.json", json.dumps(manifest, indent=1, default=float))
+        return metrics
+
+    @staticmethod
+    def _oracle(ctx: StageContext) -> dict[str, Any]:
+        """``source=oracle``: the true motions as labels, without flow."""
+        source = build_video_source(ctx.cfg.data.video, ctx.params.split, cache_dir(ctx.cfg))
+        labels, names = oracle_labels(source)
+        atomic_save_npy(ctx.work_dir / "labels.npy", labels)
+        metrics = {"source": "oracle", "clips_used": len(labels), "clips_skipped": 0, "motions": len(names)}
+        manifest = {"params": plain(ctx.params), "metrics": metrics, "motions": names,
+                    "sizes": np.bincount(labels, minlength=len(names)).tolist()}
         atomic_write_text(ctx.work_dir / "manifest.json", json.dumps(manifest, indent=1, default=float))
         return metrics
 

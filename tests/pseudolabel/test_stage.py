@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from helpers import make_cfg
 
+from motionlab.config.validate import ConfigError
 from motionlab.data.sources import build_video_source, register_video_source
 from motionlab.data.synthetic import SyntheticVideos
 from motionlab.data.types import DataError, VideoSample
@@ -173,3 +174,33 @@ def test_real_format_video_tree(tmp_path):
     assert [s["path"].endswith("v_YoYo_g22_c01.avi") for s in manifest["source_skipped"]] == [True]
     assert metrics["clips_used"] == 8 and np.load(out / "vlad.npy").shape == (8, 3, 256)
     assert metrics["epe"] is None and "nmi" in metrics  # UCF101 has action labels, no flow
+
+
+def test_oracle_labels_are_the_true_motions(tmp_path):
+    metrics, out = run(tmp_path, "source=oracle")
+    manifest = json.loads((out / "manifest.json").read_text())
+    source = build_video_source(make_cfg(tmp_path, "pipeline=pseudolabels").data.video, "train", tmp_path / "c")
+    motions = [manifest["motions"][label] for label in np.load(out / "labels.npy")]
+    assert motions == [source[i].meta["motion"] for i in range(len(source))]
+    assert metrics["source"] == "oracle" and not (out / "vlad.npy").exists()  # no flow needed
+
+
+def test_shuffled_labels_permute_the_flow_labels_with_the_run_seed(serial, tmp_path):
+    _, out, _ = serial
+    flow = np.load(out / "labels.npy")
+    _, shuffled = run(tmp_path, "backend=dis", "workers=0", "source=shuffled")
+    labels = np.load(shuffled / "labels.npy")
+    assert sorted(labels) == sorted(flow) and not np.array_equal(labels, flow)
+    _, again = run(tmp_path / "again", "backend=dis", "workers=0", "source=shuffled")
+    np.testing.assert_array_equal(np.load(again / "labels.npy"), labels)
+
+
+def test_kmeans_follows_the_run_seed_and_the_key_names_it(serial, tmp_path):
+    _, out, _ = serial
+    cfg = make_cfg(tmp_path, "pipeline=pseudolabels", "seed=1", param("backend=dis"), param("workers=0"))
+    done = run_pipeline(cfg, tmp_path / "run")["pseudolabels"]
+    assert done["key"] != json.loads((out / "done.json").read_text())["key"]
+    other = tmp_path / "run" / "stages" / "pseudolabels"
+    assert not np.array_equal(np.load(other / "codebook.npy"), np.load(out / "codebook.npy"))
+    with pytest.raises(ConfigError, match="source"):
+        run(tmp_path / "bad", "source=optical")
