@@ -28,7 +28,6 @@ from motionlab.models.parts import load_parts, save_parts
 from motionlab.pipeline import Stage, StageContext, register_stage
 from motionlab.training import cache_dir, fit_and_test_images, image_datamodule, log_image, seed_stage
 
-
 MOTION_INPUTS = ("trained", "random", "none", "oracle")
 
 
