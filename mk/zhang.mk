@@ -15,7 +15,13 @@ ZHANG_S1_MODEL ?= vgg16_small
 ZHANG_MANY_SEEDS ?= 0,1,2,3,4,5,6,7,8,9
 EXTRA ?=
 
-.PHONY: reproduce-zhang-table1 reproduce-zhang-table2 reproduce-zhang-fig4 reproduce-zhang-tableS1 reproduce-zhang-voc-seeds
+.PHONY: reproduce-zhang-table1 reproduce-zhang-table2 reproduce-zhang-fig4 reproduce-zhang-tableS1 reproduce-zhang-voc-seeds reproduce-zhang-instrument
+# Can the benchmark see motion knowledge at all? The oracle MR against the step-matched control
+# (image-only stages: a fraction of `make reproduce`, whose first jobs these are), plus the plateau curves.
+reproduce-zhang-instrument: install  ## oracle MR vs UNREG-matched, four settings x 5 seeds, + training curves -> experiments/zhang-instrument/
+	$(call multirun_report,zhang_unreg_matched$(COMMA)zhang_oracle_mr,zhang-instrument,setting=$(ZHANG_SETTINGS) seed=$(ZHANG_SEEDS) $(EXTRA),Oracle MR vs the step-matched control,--methods unreg_matched$(COMMA)oracle_mr --paired unreg_matched)
+	$(BIN)/motionlab-report curves $$(ls -d outputs/multirun/zhang-instrument-* | tail -1) --out experiments/zhang-instrument/curves.png
+
 reproduce-zhang-table1: install  ## Zhang Table 1: Ours between its controls, four settings x 5 seeds -> experiments/zhang-table1/
 	$(call multirun_report,$(MAIN_EXPERIMENTS),zhang-table1,setting=$(ZHANG_SETTINGS) seed=$(ZHANG_SEEDS) $(EXTRA),Zhang et al. Table 1: UNREG vs Ours,--methods $(MAIN_METHODS) --paired $(MAIN_BASELINES) $(MAIN_GAP))
 
