@@ -92,13 +92,13 @@ def plot_stage_curves(runs: list[Run], methods: list[str], out: Path) -> Path:
                 continue
             steps = sorted(set.intersection(*(set(c) for c in seeds)))
             ax.plot(steps, [np.mean([c[s] for c in seeds]) for s in steps], marker=".", label=setting)
+        ax.legend(fontsize=6)
         ax.set_title(f"{method}: {stage}", fontsize=9)
         ax.set_xlabel("step", fontsize=8)
         ax.set_ylabel("val acc (%)", fontsize=8)
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")
-    axes.flat[0].legend(fontsize=6)
     fig.tight_layout()
     fig.savefig(out, dpi=110)
     plt.close(fig)
