@@ -47,6 +47,7 @@ class StageContext:
     work_dir: Path
     run_dir: Path
     is_rank_zero: bool = True
+    key: str = ""  # the store key: everything that may change the result (the stage's seed derives from it)
 
     def input_done(self, alias: str) -> dict[str, Any]:
         return read_done(self.inputs[alias])
@@ -212,6 +213,7 @@ def run_pipeline(cfg: DictConfig, run_dir: Path) -> dict[str, dict[str, Any]]:
             work_dir=store.partial_dir(kind, item.key),
             run_dir=run_dir,
             is_rank_zero=is_rank_zero(),
+            key=item.key,
         )
         if ctx.is_rank_zero:
             with store.claim(kind, item.key) as must_run:

@@ -36,6 +36,7 @@ class _DropLitLoggerTip(logging.Filter):
 logging.getLogger("pytorch_lightning.utilities.rank_zero").addFilter(_DropLitLoggerTip())
 
 SKIPPED_VIDEOS = "skipped_videos.json"
+VAL_CURVE = "val_curve.jsonl"
 _WANDB_RUN: Any = None  # the run of the current job; opened and always finished by motionlab.task
 
 
@@ -75,6 +76,23 @@ class StepDelay(Callback):
         time.sleep(self.seconds)
 
 
+class ValidationCurve(Callback):
+    """Append every validation's ``val/acc`` (and the step) to ``val_curve.jsonl`` in the stage's
+    work dir: the curve is part of the artifact, so a figure of where schedules plateau can be drawn
+    from the store alone (``motionlab-report curves``). A resumed stage repeats some steps; readers
+    keep the last row per step."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if trainer.sanity_checking or not trainer.is_global_zero or "val/acc" not in trainer.callback_metrics:
+            return
+        row = {"step": int(trainer.global_step), "val_acc": 100.0 * float(trainer.callback_metrics["val/acc"])}
+        with open(self.path, "a") as f:
+            f.write(json.dumps(row) + "\n")
+
+
 def loggers_for(cfg: DictConfig, ctx: StageContext) -> list[Logger]:
     save_dir = Path(ctx.run_dir) / "logs"
     out: list[Logger] = []
@@ -87,9 +105,11 @@ def loggers_for(cfg: DictConfig, ctx: StageContext) -> list[Logger]:
     return out
 
 
-def build_trainer(ctx: StageContext, max_steps: int, checkpoint_every_n_steps: int, **kwargs: Any) -> pl.Trainer:
+def build_trainer(ctx: StageContext, max_steps: int, checkpoint_every_n_steps: int, val_every: int = 0,
+                  **kwargs: Any) -> pl.Trainer:
     """A Trainer for one stage: checkpoints (``last.ckpt``) every ``checkpoint_every_n_steps`` into
-    the stage's work dir so a killed run resumes; trainer settings from ``cfg.trainer``."""
+    the stage's work dir so a killed run resumes; a validation every ``val_every`` steps (0: none)
+    recorded by ``ValidationCurve``; trainer settings from ``cfg.trainer``."""
     cfg = ctx.cfg
     t = cfg.trainer
     callbacks: list[Callback] = [
@@ -97,6 +117,11 @@ def build_trainer(ctx: StageContext, max_steps: int, checkpoint_every_n_steps: i
                         every_n_train_steps=checkpoint_every_n_steps, save_on_train_epoch_end=False),
         RngState(),
     ]
+    if val_every:
+        callbacks.append(ValidationCurve(ctx.work_dir / VAL_CURVE))
+        kwargs.update(val_check_interval=int(val_every), check_val_every_n_epoch=None)
+    else:
+        kwargs.update(limit_val_batches=0)
     if t.progress_bar:
         callbacks.append(RichProgressBar(leave=False))
     delay = float(os.environ.get("MOTIONLAB_TEST_STEP_DELAY", 0))
@@ -143,8 +168,12 @@ def record_skipped_videos(ctx: StageContext, datamodule: pl.LightningDataModule)
 
 
 def seed_stage(ctx: StageContext) -> int:
-    """Seed every RNG from the run seed and the stage name (distinct streams per stage)."""
-    seed = (int(ctx.cfg.seed) * 1000003 + sum(map(ord, ctx.name))) % 2**31
+    """Seed every RNG from the stage's store key (which holds the run seed): an artifact shared by
+    pipelines that name the stage differently (UNREG's ``classifier``, Algorithm 1's ``init``) has
+    one key, so it must not depend on the name, nor on which pipeline computed it first."""
+    if not ctx.key:
+        raise ValueError(f"stage {ctx.name!r} has no store key to seed from")
+    seed = int(ctx.key[:8], 16) % 2**31
     pl.seed_everything(seed, workers=True, verbose=False)
     return seed
 
@@ -161,7 +190,8 @@ def flow_cache_root(cfg: DictConfig) -> Path:
 def image_datamodule(ctx: StageContext, p: Any) -> ImageDataModule:
     dm = ImageDataModule(ctx.cfg.data.image, cache_dir(ctx.cfg), p.batch_size, p.eval_batch_size,
                          int(ctx.cfg.trainer.num_workers), int(ctx.cfg.seed),
-                         max_shift=p.max_shift if p.augment else 0, shots_per_class=p.shots_per_class)
+                         max_shift=p.max_shift if p.augment else 0, shots_per_class=p.shots_per_class,
+                         val_per_class=p.val_per_class if p.val_every else 0)
     dm.setup()
     return dm
 
@@ -169,7 +199,8 @@ def image_datamodule(ctx: StageContext, p: Any) -> ImageDataModule:
 def fit_and_test_images(ctx: StageContext, module: pl.LightningModule, dm: ImageDataModule, p: Any
                         ) -> dict[str, float]:
     """Fit (resuming if a checkpoint exists), then test; accuracies in percent."""
-    trainer = build_trainer(ctx, max_steps=p.max_steps, checkpoint_every_n_steps=p.checkpoint_every)
+    trainer = build_trainer(ctx, max_steps=p.max_steps, checkpoint_every_n_steps=p.checkpoint_every,
+                            val_every=p.val_every)
     fit_resumable(trainer, module, dm, ctx)
     result = trainer.test(module, dataloaders=dm.test_dataloader(), verbose=False)[0]
     return {

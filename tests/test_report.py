@@ -134,6 +134,27 @@ def test_oracle_and_control_add_the_gap_closed_column_to_every_table(tmp_path):
     assert (tmp_path / "exp" / "results.csv").read_text().splitlines()[0].endswith(",gap_closed")
 
 
+def test_curves_come_from_the_stage_artifacts_the_runs_link(tmp_path):
+    """A resumed stage repeats steps: the last row of a step wins; seeds are averaged per step."""
+    from motionlab.eval.collect import collect_runs
+    from motionlab.eval.figures import stage_curves
+
+    for seed, rows in ((0, [(50, 10.0), (100, 20.0), (100, 30.0)]), (1, [(50, 20.0), (100, 40.0)])):
+        _job(tmp_path / "sweep", "m", "s", seed, 1.0)
+        artifact = tmp_path / "store" / f"key{seed}"
+        artifact.mkdir(parents=True)
+        (artifact / "val_curve.jsonl").write_text("".join(json.dumps({"step": a, "val_acc": v}) + "\n"
+                                                          for a, v in rows))
+        stages = tmp_path / "sweep" / "m" / "s" / f"seed{seed}" / "stages"
+        stages.mkdir()
+        (stages / "classifier").symlink_to(artifact)
+    curves = stage_curves(collect_runs(tmp_path / "sweep"))
+    assert sorted(curves[("m", "s", "classifier")], key=lambda c: c[50]) == [{50: 10.0, 100: 30.0},
+                                                                              {50: 20.0, 100: 40.0}]
+    main(["curves", str(tmp_path / "sweep"), "--out", str(tmp_path / "curves.png")])
+    assert (tmp_path / "curves.png").stat().st_size > 0
+
+
 def test_metric_table_pools_seeds_and_prints_counts_whole(tmp_path):
     for seed, (top1, params) in enumerate([(50.0, 1000), (70.0, 1000)]):
         run = tmp_path / "sweep" / f"seed{seed}"

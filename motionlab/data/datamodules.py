@@ -48,8 +48,13 @@ class EpochSeededSampler(Sampler[int]):
 
 
 class ImageDataset(Dataset):
-    def __init__(self, source: ImageSource, indices: np.ndarray, size: int, max_shift: int = 0) -> None:
+    """Images with their label and, where the source knows it (synthetic data: ``meta["motion"]``),
+    the index of their true motion in ``motion_names`` (-1 otherwise): the oracle controls' input."""
+
+    def __init__(self, source: ImageSource, indices: np.ndarray, size: int, max_shift: int = 0,
+                 motion_names: list[str] | None = None) -> None:
         self.source, self.indices, self.size, self.max_shift = source, indices, size, max_shift
+        self.motion_index = {m: i for i, m in enumerate(motion_names or [])}
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -58,7 +63,9 @@ class ImageDataset(Dataset):
         sample = self.source[int(self.indices[i])]
         image = torch.from_numpy(np.ascontiguousarray(resize_hw(sample.image, self.size))).permute(2, 0, 1)
         image = random_shift(image, self.max_shift)
-        return {"image": normalize(image), "label": torch.tensor(sample.label), "index": torch.tensor(i)}
+        motion = self.motion_index.get(sample.meta.get("motion"), -1) if sample.meta else -1
+        return {"image": normalize(image), "label": torch.tensor(sample.label), "index": torch.tensor(i),
+                "motion": torch.tensor(motion)}
 
 
 class VideoClipDataset(Dataset):
@@ -108,15 +115,20 @@ class _Base(pl.LightningDataModule):
 
 
 class ImageDataModule(_Base):
-    """Few-shot labeled training images (``shots_per_class`` per class, sampled by the run seed) and
-    the test split (optionally capped by ``test_limit``, e.g. VOC's 2000)."""
+    """Few-shot labeled training images (``shots_per_class`` per class, sampled by the run seed), a
+    validation split of ``val_per_class`` other labeled images of the training pool (0: none; it
+    shows whether a schedule has reached its plateau), and the test split (optionally capped by
+    ``test_limit``, e.g. VOC's 2000)."""
 
     def __init__(self, cfg: DictConfig, cache_dir: Path, batch_size: int, eval_batch_size: int,
-                 num_workers: int, seed: int, max_shift: int = 0, shots_per_class: int | None = None) -> None:
+                 num_workers: int, seed: int, max_shift: int = 0, shots_per_class: int | None = None,
+                 val_per_class: int = 0) -> None:
         super().__init__(batch_size, eval_batch_size, num_workers, seed)
         self.cfg, self.cache_dir, self.max_shift = cfg, Path(cache_dir), max_shift
         self.shots = int(shots_per_class if shots_per_class is not None else cfg.shots_per_class)
+        self.val_per_class = int(val_per_class)
         self.train_set: ImageDataset | None = None
+        self.val_set: ImageDataset | None = None
 
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is not None:
@@ -125,13 +137,19 @@ class ImageDataModule(_Base):
         train = build_image_source(self.cfg, "train", self.cache_dir)
         test = build_image_source(self.cfg, "test", self.cache_dir)
         self.class_names = list(train.class_names)
-        self.train_indices = few_shot_indices(train.labels(), self.shots, self.seed)
+        self.motion_names = list(getattr(train, "motions", []))
+        labels = train.labels()
+        self.train_indices = few_shot_indices(labels, self.shots, self.seed)
         test_idx = np.arange(len(test))
         limit = self.cfg.get("test_limit")
         if limit:
             test_idx = np.random.default_rng(0).permutation(test_idx)[: int(limit)]
-        self.train_set = ImageDataset(train, self.train_indices, size, self.max_shift)
-        self.test_set = ImageDataset(test, np.sort(test_idx), size)
+        self.train_set = ImageDataset(train, self.train_indices, size, self.max_shift, self.motion_names)
+        self.test_set = ImageDataset(test, np.sort(test_idx), size, motion_names=self.motion_names)
+        if self.val_per_class:
+            pool = np.setdiff1d(np.arange(len(labels)), self.train_indices)
+            val_idx = pool[few_shot_indices(labels[pool], self.val_per_class, self.seed + 1)]
+            self.val_set = ImageDataset(train, val_idx, size, motion_names=self.motion_names)
 
     @property
     def num_classes(self) -> int:
@@ -139,6 +157,11 @@ class ImageDataModule(_Base):
 
     def train_dataloader(self) -> DataLoader:
         return self._loader(self.train_set, self.batch_size, shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        if self.val_set is None:
+            raise ValueError("no validation split: set the stage's val_per_class > 0")
+        return self._loader(self.val_set, self.eval_batch_size, shuffle=False)
 
     def test_dataloader(self) -> DataLoader:
         return self._loader(self.test_set, self.eval_batch_size, shuffle=False)
@@ -195,6 +218,12 @@ class CombinedDataModule(pl.LightningDataModule):
         for m in self.modules.values():
             m.trainer = self.trainer
         return CombinedLoader({k: m.train_dataloader() for k, m in self.modules.items()}, mode="max_size_cycle")
+
+    def val_dataloader(self) -> DataLoader:
+        if "image" not in self.modules:
+            raise ValueError("validation needs the labeled images' stream")
+        self.modules["image"].trainer = self.trainer
+        return self.modules["image"].val_dataloader()
 
     def test_dataloader(self) -> DataLoader:
         self.modules[self.test_from].trainer = self.trainer

@@ -58,3 +58,48 @@ def retrieval_grid(images: list[np.ndarray], image_titles: list[str], clips: lis
     fig.savefig(out, dpi=100)
     plt.close(fig)
     return out
+
+
+def stage_curves(runs: list[Run], curve_file: str = "val_curve.jsonl") -> dict[tuple[str, str, str], list[dict]]:
+    """(method, setting, stage) -> the validation curves its seeds' stage artifacts hold (one list of
+    {step: value} per seed); a resumed stage repeats steps, the last row of a step wins."""
+    import json
+
+    out: dict[tuple[str, str, str], list[dict]] = {}
+    for r in runs:
+        for stage in sorted((r.run_dir / "stages").iterdir()) if r.run_dir else []:
+            path = stage.resolve() / curve_file
+            if path.is_file():
+                rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+                out.setdefault((r.method, r.setting, stage.name), []).append(
+                    {int(row["step"]): float(row["val_acc"]) for row in rows})
+    return out
+
+
+def plot_stage_curves(runs: list[Run], methods: list[str], out: Path) -> Path:
+    """Validation accuracy against training step, one panel per (method, stage), one line per setting
+    (mean over seeds): whether each stage has reached its plateau by its last step."""
+    curves = stage_curves(runs)
+    panels = [(m, st) for m in methods for st in dict.fromkeys(s for (mm, _, s) in curves if mm == m)]
+    if not panels:
+        raise FileNotFoundError("no stage of these runs recorded a validation curve (val_every: 0?)")
+    cols = min(4, len(panels))
+    rows = -(-len(panels) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), squeeze=False)
+    for ax, (method, stage) in zip(axes.flat, panels, strict=False):
+        for (m, setting, st), seeds in sorted(curves.items()):
+            if (m, st) != (method, stage):
+                continue
+            steps = sorted(set.intersection(*(set(c) for c in seeds)))
+            ax.plot(steps, [np.mean([c[s] for c in seeds]) for s in steps], marker=".", label=setting)
+        ax.legend(fontsize=6)
+        ax.set_title(f"{method}: {stage}", fontsize=9)
+        ax.set_xlabel("step", fontsize=8)
+        ax.set_ylabel("val acc (%)", fontsize=8)
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out

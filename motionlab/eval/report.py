@@ -5,6 +5,7 @@ with command, machine, commit and wall time), through one collector and one stat
     motionlab-report cgmu DIR --out experiments/cgmu                                         # CGMU table + figure
     motionlab-report uftsn DIR... --out D --title T --column "HEADER=stage/metric" ...        # methods x metrics
     motionlab-report readme [--check]                      # README "What reproduces here" from experiments/claims.yaml
+    motionlab-report curves DIR... --out F.png [--methods A,B]        # validation curves of every training stage
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from motionlab.eval.collect import collect_runs, methods_in_order
 from motionlab.eval.results import markdown_table, write_results
 from motionlab.eval.tables import Controls, metric_table, paired_table, setting_table
 
-SUBCOMMANDS = ("cgmu", "uftsn", "readme")
+SUBCOMMANDS = ("cgmu", "uftsn", "readme", "curves")
 
 
 def _common(ap: argparse.ArgumentParser) -> None:
@@ -139,9 +140,24 @@ def readme_main(argv: list[str]) -> None:
     print(f"wrote the claims table of {args.readme}")
 
 
+def curves_main(argv: list[str]) -> None:
+    """Validation accuracy vs step of every training stage the runs used (mean over seeds)."""
+    from motionlab.eval.figures import plot_stage_curves
+
+    ap = argparse.ArgumentParser(prog="motionlab-report curves", description=curves_main.__doc__)
+    ap.add_argument("dirs", type=Path, nargs="+")
+    ap.add_argument("--out", type=Path, required=True, help="the figure (.png)")
+    ap.add_argument("--methods", default=None, help="comma-separated panel order")
+    args = ap.parse_args(argv)
+    runs = collect_runs(args.dirs)
+    methods = methods_in_order(runs, args.methods.split(",") if args.methods else None)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    print(f"wrote {plot_stage_curves(runs, methods, args.out)}")
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
-    commands = {"cgmu": cgmu_main, "uftsn": uftsn_main, "readme": readme_main}
+    commands = {"cgmu": cgmu_main, "uftsn": uftsn_main, "readme": readme_main, "curves": curves_main}
     if argv and argv[0] in commands:
         commands[argv[0]](argv[1:])
     else:

@@ -34,13 +34,21 @@ class ImageClassifier(pl.LightningModule):
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(image))
 
+    def logits(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self(batch["image"])
+
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        loss = F.cross_entropy(self(batch["image"]), batch["label"])
+        loss = F.cross_entropy(self.logits(batch), batch["label"])
         self.log("train/loss", loss, prog_bar=True)
         return loss
 
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        """Accuracy on the held-out labeled images: where the schedule plateaus (``val/acc``)."""
+        correct = (self.logits(batch).argmax(1) == batch["label"]).float()
+        self.log("val/acc", correct.mean(), on_epoch=True, batch_size=len(correct))
+
     def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        logits = self(batch["image"])
+        logits = self.logits(batch)
         self.test_acc(logits, batch["label"])
         self.test_mean_class_acc(logits, batch["label"])
         self.log("test/acc", self.test_acc, on_epoch=True)
@@ -51,3 +59,22 @@ class ImageClassifier(pl.LightningModule):
         opt = torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
         sched = torch.optim.lr_scheduler.StepLR(opt, step_size=self.lr_decay_every, gamma=self.lr_decay)
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+
+class OracleMotionClassifier(ImageClassifier):
+    """The oracle MR control: the head sees [one-hot of the image's true motion; features(x)], the
+    most that knowing an image's motion can add to its visual features (the MRA head sees [MR; f(x)]).
+    Needs image batches that carry ``motion`` (synthetic data)."""
+
+    def __init__(self, features: nn.Module, head: nn.Module, num_classes: int, num_motions: int, lr: float,
+                 lr_decay_every: int, lr_decay: float, weight_decay: float = 0.0,
+                 train_features: bool = True) -> None:
+        super().__init__(features, head, num_classes, lr, lr_decay_every, lr_decay, weight_decay, train_features)
+        self.num_motions = num_motions
+
+    def logits(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        motion = batch["motion"]
+        if bool((motion < 0).any()):
+            raise ValueError("the oracle motion input needs images whose true motion is known (synthetic data)")
+        one_hot = F.one_hot(motion, self.num_motions).to(batch["image"].dtype)
+        return self.head(torch.cat([one_hot, self.features(batch["image"])], dim=1))

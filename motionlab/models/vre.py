@@ -97,6 +97,11 @@ class VRETraining(pl.LightningModule):
         self.log("train/loss", loss, prog_bar=True)
         return loss
 
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        """The main task's accuracy on held-out labeled images (``val/acc``)."""
+        correct = (self.classifier(self.encoder(batch["image"])).argmax(1) == batch["label"]).float()
+        self.log("val/acc", correct.mean(), on_epoch=True, batch_size=len(correct))
+
     def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         self.test_acc(self.classifier(self.encoder(batch["image"])), batch["label"])
         self.log("test/acc", self.test_acc, on_epoch=True)

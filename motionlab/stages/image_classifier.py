@@ -28,6 +28,8 @@ class ImageClassifierParams:
     max_shift: int = 4
     eval_batch_size: int = 128
     checkpoint_every: int = 50
+    val_every: int = 0  # steps between validations on held-out labeled images (0: none): the plateau curves
+    val_per_class: int = 20
     shots_per_class: int | None = None  # None: the image dataset's protocol value
 
 

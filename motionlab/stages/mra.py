@@ -2,7 +2,13 @@
 gives a still image its motion representation f̃(x); the classifier p_a (θa, the only part that
 learns) is trained on [f̃(x); f(x)] — or on f̃(x) alone for the "only MR" ablation. Also draws
 Figure 3 (nearest unlabeled clip by first-frame MR) and measures how often that clip's true motion
-matches the image's (synthetic data only)."""
+matches the image's (synthetic data only).
+
+``motion`` picks what stands in for f̃(x), so that the controls train the same head as long:
+``trained`` (the GRU of step 4: Ours), ``random`` (a random-init GRU: extra head training and
+nothing learned about motion), ``none`` (p_a on f(x) alone), ``oracle`` (one-hot of the image's
+true motion: the most an MR could add). p_a's hidden width defaults to that of Ours' head in every
+variant, so they differ in their input only."""
 
 from __future__ import annotations
 
@@ -15,12 +21,14 @@ import torch
 from motionlab.data.sources import build_video_source
 from motionlab.data.transforms import normalize, resize_hw
 from motionlab.eval.figures import retrieval_grid
-from motionlab.models.classifier import ImageClassifier
+from motionlab.models.classifier import ImageClassifier, OracleMotionClassifier
 from motionlab.models.encoders import ClassifierHead, build_encoder
 from motionlab.models.motion import MotionAugmentedFeatures, MotionGRU
 from motionlab.models.parts import load_parts, save_parts
 from motionlab.pipeline import Stage, StageContext, register_stage
 from motionlab.training import cache_dir, fit_and_test_images, image_datamodule, log_image, seed_stage
+
+MOTION_INPUTS = ("trained", "random", "none", "oracle")
 
 
 @dataclass
@@ -32,12 +40,15 @@ class MRAParams:
     lr_decay: float = 0.1
     weight_decay: float = 0.0
     only_motion: bool = False
-    hidden: int | None = None  # width of p_a's first fc; None: its input width (paper: 4608)
+    motion: str = "trained"  # trained | random | none | oracle: what stands in for f̃(x) (module docstring)
+    hidden: int | None = None  # width of p_a's first fc; None: the width of [f̃(x); f(x)] (paper: 4608)
     gru_hidden: int = 512
     augment: bool = True
     max_shift: int = 4
     eval_batch_size: int = 128
     checkpoint_every: int = 50
+    val_every: int = 0  # steps between validations on held-out labeled images (0: none): the plateau curves
+    val_per_class: int = 20
     shots_per_class: int | None = None
     retrieval_images: int = 8  # rows of Figure 3
 
@@ -62,24 +73,44 @@ class MRAStage(Stage):
 
     def run(self, ctx: StageContext) -> dict[str, Any]:
         p, cfg = ctx.params, ctx.cfg
+        if p.motion not in MOTION_INPUTS:
+            raise ValueError(f"mra_head motion={p.motion!r}; valid: {list(MOTION_INPUTS)}")
+        if p.only_motion and p.motion in ("none", "oracle"):
+            raise ValueError(f"only_motion needs an MR from a GRU, not motion={p.motion!r}")
         seed_stage(ctx)
         dm = image_datamodule(ctx, p)
         parts = load_parts(ctx.inputs["init"])
-        missing = [k for k in ("encoder", "gru") if k not in parts]
+        needed = ("encoder", "gru") if p.motion == "trained" else ("encoder",)
+        missing = [k for k in needed if k not in parts]
         if missing:
-            raise ValueError(f"mra_head needs a trained encoder and GRU; input {ctx.inputs['init']} lacks {missing}")
+            raise ValueError(f"mra_head motion={p.motion} needs {list(needed)}; input {ctx.inputs['init']} "
+                             f"lacks {missing}")
         encoder = build_encoder(cfg.model)
         encoder.load_state_dict(parts["encoder"])
-        gru = MotionGRU(encoder.feature_dim, p.gru_hidden)
-        gru.load_state_dict(parts["gru"])
-        features = MotionAugmentedFeatures(encoder, gru, only_motion=p.only_motion)
-        head = ClassifierHead(features.out_dim, p.hidden or features.out_dim, dm.num_classes, float(cfg.model.dropout))
-        module = ImageClassifier(features, head, dm.num_classes, p.lr, p.lr_decay_every, p.lr_decay,
-                                 p.weight_decay, train_features=False)
+        hidden = p.hidden or p.gru_hidden + encoder.feature_dim
+        saved: dict[str, Any] = dict(parts)
+        if p.motion in ("trained", "random"):
+            gru = MotionGRU(encoder.feature_dim, p.gru_hidden)
+            if p.motion == "trained":
+                gru.load_state_dict(parts["gru"])
+            saved["gru"] = gru  # the GRU this head reads
+            features = MotionAugmentedFeatures(encoder, gru, only_motion=p.only_motion)
+            head = ClassifierHead(features.out_dim, hidden, dm.num_classes, float(cfg.model.dropout))
+            module = ImageClassifier(features, head, dm.num_classes, p.lr, p.lr_decay_every, p.lr_decay,
+                                     p.weight_decay, train_features=False)
+        else:
+            extra = len(dm.motion_names) if p.motion == "oracle" else 0
+            if p.motion == "oracle" and not extra:
+                raise ValueError("mra_head motion=oracle needs an image source that knows each image's motion")
+            head = ClassifierHead(encoder.feature_dim + extra, hidden, dm.num_classes, float(cfg.model.dropout))
+            args = (p.lr, p.lr_decay_every, p.lr_decay, p.weight_decay)
+            module = (OracleMotionClassifier(encoder, head, dm.num_classes, extra, *args, train_features=False)
+                      if p.motion == "oracle" else ImageClassifier(encoder, head, dm.num_classes, *args,
+                                                                   train_features=False))
         metrics = fit_and_test_images(ctx, module, dm, p)
         if ctx.is_rank_zero:
-            save_parts(ctx.work_dir, {**parts, "mra_head": head})
-            if p.retrieval_images:
+            save_parts(ctx.work_dir, {**saved, "mra_head": head})
+            if p.retrieval_images and p.motion == "trained":
                 metrics.update(self._retrieval(ctx, features.eval(), dm, p.retrieval_images))
         return metrics
 

@@ -40,6 +40,8 @@ class VREParams:
     max_shift: int = 4
     eval_batch_size: int = 128
     checkpoint_every: int = 50
+    val_every: int = 0  # steps between validations on held-out labeled images (0: none): the plateau curves
+    val_per_class: int = 20
     shots_per_class: int | None = None
 
 
@@ -87,7 +89,8 @@ class VREStage(Stage):
             lr_decay=p.lr_decay)
         streams = {"video": videos} if not p.main_weight else {"image": images, "video": videos}
         data = CombinedDataModule(streams, test_from="video" if not p.main_weight else "image")
-        trainer = build_trainer(ctx, max_steps=p.max_steps, checkpoint_every_n_steps=p.checkpoint_every)
+        trainer = build_trainer(ctx, max_steps=p.max_steps, checkpoint_every_n_steps=p.checkpoint_every,
+                                val_every=p.val_every if p.main_weight else 0)
         fit_resumable(trainer, module, data, ctx)
         metrics = {k.replace("train/", "final_"): float(v) for k, v in trainer.callback_metrics.items()
                    if k.startswith("train/")}
