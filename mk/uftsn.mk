@@ -2,7 +2,7 @@
 # One sweep (experiments x seeds) feeds all three tables; the shared artifact store means a second
 # target reuses the jobs the first one finished (spatial stream, flow pretraining, TV-L1 flow cache).
 UFTSN_SEEDS ?= 0,1,2
-UFTSN_TABLE1 := uftsn_ours
+UFTSN_TABLE1 := uftsn_ours,uftsn_mixed  # the mixed setting: appearance and motion each carry part of the class
 UFTSN_TABLE2 := uftsn_ours,uftsn_tvl1,uftsn_dis,uftsn_no_cv_ms,uftsn_no_ms,uftsn_no_cv_ms_fixed_loss,uftsn_no_ms_fixed_loss,uftsn_gt
 UFTSN_TABLE3 := uftsn_ours,uftsn_no_ms,uftsn_no_cv_ms,uftsn_cgmu_upsampler
 UFTSN_REPORT := $(BIN)/motionlab-report uftsn

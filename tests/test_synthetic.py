@@ -150,3 +150,24 @@ def test_the_figure_command_writes_a_png(tmp_path):
     main(["--out", str(out), "--cache-dir", str(tmp_path / "cache")])
     image = cv2.imread(str(out))
     assert image is not None and image.shape[0] > 200 and image.shape[1] > 200
+
+
+def test_mixed_videos_split_the_class_between_colour_and_motion(tmp_path) -> None:
+    """``num_looks``: class = look × motion. The motion is the class's motion; the look is the actor's
+    hue band, visible in one frame: the actor's mean hue orders the looks and never overlaps."""
+    motions = ["right", "rotate_cw", "zoom_in"]
+    cfg = _video_cfg(family="motion", motions=motions, num_looks=3, num_videos=36, exposure=0.0,
+                     orientation_cue=False, size=64, camera_jitter=0.0)
+    videos = SyntheticVideos(cfg, "train", tmp_path)
+    assert len(videos.class_names) == 9
+    hues: dict[int, list[float]] = {0: [], 1: [], 2: []}
+    for i in range(len(videos)):
+        sample = videos[i]
+        look, motion = divmod(sample.label, len(motions))
+        assert sample.meta["motion"] == motions[motion]
+        actor = np.linalg.norm(sample.flow_gt[0], axis=0) > 0.5  # moving pixels: the actor
+        hsv = cv2.cvtColor(sample.frames[0], cv2.COLOR_RGB2HSV)
+        hues[look].append(float(np.median(hsv[..., 0][actor & (hsv[..., 1] > 100) & (hsv[..., 2] > 90)])))
+    assert max(hues[0]) < min(hues[1]) and max(hues[1]) < min(hues[2]), hues
+    plain = SyntheticVideos(_video_cfg(family="motion", motions=motions, num_videos=9), "train", tmp_path / "p")
+    assert plain.class_names == motions  # without num_looks the class is the motion alone

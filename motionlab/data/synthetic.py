@@ -26,6 +26,10 @@ Domain shift: each video source (``family`` "a" ≈ UCF101, "b" ≈ HMDB51) and 
 palette. An image class is an actor kind doing a motion (kind × motion), so several classes share
 a motion and the motion alone never gives the label away.
 
+Video classes (UF-TSN / CGMU): the motion alone (``synthetic_motion``: appearance says nothing), or,
+with ``num_looks``, look × motion (``synthetic_mixed``: a look is a band of actor hues, seen by the
+RGB stream and not by flow), so that each stream carries part of the class and fusion can help.
+
 Exact flow: the background is one world texture seen by a jittering camera (bilinear sampling),
 the actor a sprite under an affine map A_t (sprite → screen). Forward flow from key frame t1 to t2
 is ``A_t2 A_t1^{-1} x - x`` on the actor (its sharp mask at t1) and the camera shift ``c_t1 - c_t2``
@@ -336,6 +340,20 @@ def _motions(cfg: DictConfig) -> list[str]:
     return motions
 
 
+def _looks(family: Family, num_looks: int | None) -> list[tuple[str, Family]]:
+    """``num_looks`` appearance classes for videos whose class is look × motion (the mixed UF-TSN
+    setting): the family's actor hue range cut into equal bands, one per look. Colour is seen by the
+    RGB stream and not by flow, so some classes differ only in look and some only in motion. None: the
+    class is the motion alone."""
+    if not num_looks:
+        return []
+    low, high = family.actor_hue
+    edges = np.linspace(low, high, int(num_looks) + 1)
+    return [(f"hue{i}", Family(family.shapes, family.textures, family.background_hue,
+                               (float(edges[i]), float(edges[i + 1]))))
+            for i in range(int(num_looks))]
+
+
 def _family(name: str) -> Family:
     if name not in FAMILIES:
         raise ValueError(f"unknown synthetic family {name!r}; valid: {sorted(FAMILIES)}")
@@ -363,12 +381,16 @@ def _cached_arrays(cache_dir: Path, tag: str, cfg: dict, build) -> dict[str, np.
 
 
 class SyntheticVideos:
-    """Unlabeled videos (``label`` = the true motion program, for NMI and the motion-only variant)."""
+    """Unlabeled videos (``label`` = the true motion program, for NMI and the motion-only variant; with
+    ``num_looks``, the class is look × motion, see ``_looks``)."""
 
     def __init__(self, cfg: DictConfig, split: str, cache_dir: Path) -> None:
         _check_version(cfg)
         self.family = _family(cfg.family)
-        self.class_names = _motions(cfg)
+        self.motions = _motions(cfg)
+        looks = _looks(self.family, cfg.get("num_looks"))
+        self.class_names = ([f"{name}_{m}" for name, _ in looks for m in self.motions] if looks
+                            else list(self.motions))
         self.split = split
         count = int(cfg.num_videos if split == "train" else cfg.num_test_videos)
         times = np.arange(int(cfg.key_frames), dtype=np.float64) * float(cfg.key_interval)
@@ -380,7 +402,9 @@ class SyntheticVideos:
             frames, flows, labels = [], [], []
             for i in range(count):
                 label = i % len(self.class_names)
-                f, fl = render_clip(self.family, self.class_names[label], times, int(cfg.size), look,
+                appearance, motion = divmod(label, len(self.motions))
+                family = looks[appearance][1] if looks else self.family
+                f, fl = render_clip(family, self.motions[motion], times, int(cfg.size), look,
                                     key=(cfg.family, split, int(cfg.seed), i))
                 frames.append(f)
                 flows.append(fl.astype(np.float16))
@@ -399,7 +423,7 @@ class SyntheticVideos:
             video_id=f"synthetic-{self.split}-{index:05d}",
             label=int(self._labels[index]),
             flow_gt=self.flow[index].astype(np.float32),
-            meta={"motion": self.class_names[int(self._labels[index])]},
+            meta={"motion": self.motions[int(self._labels[index]) % len(self.motions)]},
         )
 
     def labels(self) -> np.ndarray:
