@@ -30,34 +30,50 @@ def few_shot_indices(labels: np.ndarray, shots: int, seed: int) -> np.ndarray:
     return np.sort(np.concatenate(picked))
 
 
-class EpochSeededSampler(Sampler[int]):
+class EpochSeededSampler(Sampler):
     """A shuffle that depends only on (seed, epoch), so a run resumed from a checkpoint sees the
-    same order as one that never stopped. Lightning calls ``set_epoch`` each epoch."""
+    same order as one that never stopped. Lightning calls ``set_epoch`` each epoch. With
+    ``with_epoch`` it yields ``(index, epoch)``: the epoch reaches the dataset inside a worker
+    process, where ``set_epoch`` does not."""
 
-    def __init__(self, length: int, seed: int) -> None:
-        self.length, self.seed, self.epoch = length, seed, 0
+    def __init__(self, length: int, seed: int, with_epoch: bool = False) -> None:
+        self.length, self.seed, self.epoch, self.with_epoch = length, seed, 0, with_epoch
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
     def __iter__(self):
-        return iter(np.random.default_rng([self.seed, self.epoch]).permutation(self.length).tolist())
+        order = np.random.default_rng([self.seed, self.epoch]).permutation(self.length).tolist()
+        return iter([(i, self.epoch) for i in order] if self.with_epoch else order)
 
     def __len__(self) -> int:
         return self.length
 
 
+def augmentation_generator(seed: int, epoch: int, index: int) -> torch.Generator:
+    """The RNG of one sample's augmentation in one epoch: a function of (seed, epoch, index) only,
+    so the shifts are the same whatever the number of DataLoader workers (whose RNGs differ)."""
+    state = np.random.SeedSequence([seed, epoch, index]).generate_state(1)[0]
+    return torch.Generator().manual_seed(int(state))
+
+
 class ImageDataset(Dataset):
-    def __init__(self, source: ImageSource, indices: np.ndarray, size: int, max_shift: int = 0) -> None:
-        self.source, self.indices, self.size, self.max_shift = source, indices, size, max_shift
+    """Items by position ``i`` or, from an ``EpochSeededSampler(with_epoch=True)``, ``(i, epoch)``:
+    the random shift of an item is drawn from ``augmentation_generator(seed, epoch, i)``."""
+
+    def __init__(self, source: ImageSource, indices: np.ndarray, size: int, max_shift: int = 0,
+                 seed: int = 0) -> None:
+        self.source, self.indices, self.size, self.max_shift, self.seed = source, indices, size, max_shift, seed
 
     def __len__(self) -> int:
         return len(self.indices)
 
-    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+    def __getitem__(self, key: int | tuple[int, int]) -> dict[str, torch.Tensor]:
+        i, epoch = key if isinstance(key, tuple) else (key, 0)
         sample = self.source[int(self.indices[i])]
         image = torch.from_numpy(np.ascontiguousarray(resize_hw(sample.image, self.size))).permute(2, 0, 1)
-        image = random_shift(image, self.max_shift)
+        if self.max_shift > 0:
+            image = random_shift(image, self.max_shift, augmentation_generator(self.seed, epoch, i))
         return {"image": normalize(image), "label": torch.tensor(sample.label), "index": torch.tensor(i)}
 
 
@@ -101,7 +117,7 @@ class _Base(pl.LightningDataModule):
         return {}
 
     def _loader(self, dataset: Dataset, batch_size: int, shuffle: bool, drop_last: bool = False) -> DataLoader:
-        sampler = EpochSeededSampler(len(dataset), self.seed) if shuffle else None
+        sampler = EpochSeededSampler(len(dataset), self.seed, isinstance(dataset, ImageDataset)) if shuffle else None
         size = self.per_device(batch_size)
         return DataLoader(dataset, batch_size=size, sampler=sampler, num_workers=self.num_workers,
                           persistent_workers=self.num_workers > 0, drop_last=drop_last and len(dataset) >= size)
@@ -130,7 +146,7 @@ class ImageDataModule(_Base):
         limit = self.cfg.get("test_limit")
         if limit:
             test_idx = np.random.default_rng(0).permutation(test_idx)[: int(limit)]
-        self.train_set = ImageDataset(train, self.train_indices, size, self.max_shift)
+        self.train_set = ImageDataset(train, self.train_indices, size, self.max_shift, self.seed)
         self.test_set = ImageDataset(test, np.sort(test_idx), size)
 
     @property
