@@ -34,16 +34,21 @@ class EpochSeededSampler(Sampler):
     """A shuffle that depends only on (seed, epoch), so a run resumed from a checkpoint sees the
     same order as one that never stopped. Lightning calls ``set_epoch`` each epoch. With
     ``with_epoch`` it yields ``(index, epoch)``: the epoch reaches the dataset inside a worker
-    process, where ``set_epoch`` does not."""
+    process, where ``set_epoch`` does not. ``resume_at = (epoch, n)``: that epoch's next pass starts
+    after its first ``n`` samples (those a killed run had trained on; Lightning restarts the epoch)."""
 
     def __init__(self, length: int, seed: int, with_epoch: bool = False) -> None:
         self.length, self.seed, self.epoch, self.with_epoch = length, seed, 0, with_epoch
+        self.resume_at: tuple[int, int] | None = None
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
     def __iter__(self):
         order = np.random.default_rng([self.seed, self.epoch]).permutation(self.length).tolist()
+        if self.resume_at is not None and self.resume_at[0] == self.epoch:
+            order = order[self.resume_at[1]:]
+        self.resume_at = None
         return iter([(i, self.epoch) for i in order] if self.with_epoch else order)
 
     def __len__(self) -> int:
@@ -103,10 +108,32 @@ class VideoClipDataset(Dataset):
 
 
 class _Base(pl.LightningDataModule):
+    """Shared loaders. Resuming mid-epoch is exact: the checkpoint holds how many samples of the
+    epoch were trained (all ranks), and the restarted epoch skips them."""
+
     def __init__(self, batch_size: int, eval_batch_size: int, num_workers: int, seed: int) -> None:
         super().__init__()
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
         self.num_workers, self.seed = num_workers, seed
+        self.train_sampler: EpochSeededSampler | None = None
+        self.trained: tuple[int, int] = (0, 0)  # (epoch, samples of it trained on, all ranks)
+        self.resume_at: tuple[int, int] | None = None
+
+    def on_before_batch_transfer(self, batch: dict[str, torch.Tensor], dataloader_idx: int) -> dict:
+        """Count the training samples the loop takes (not those its fetcher prefetched)."""
+        if self.trainer is not None and self.trainer.training and self.train_sampler is not None:
+            epoch, done = self.trained
+            if epoch != self.train_sampler.epoch:
+                epoch, done = self.train_sampler.epoch, 0
+            self.trained = (epoch, done + len(batch["index"]) * self.trainer.world_size)
+        return batch
+
+    def state_dict(self) -> dict[str, int]:
+        return {"epoch": self.trained[0], "trained_samples": self.trained[1]}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        self.resume_at = (int(state["epoch"]), int(state["trained_samples"]))
+        self.trained = self.resume_at
 
     def per_device(self, batch_size: int) -> int:
         world = self.trainer.world_size if self.trainer is not None else 1
@@ -116,11 +143,19 @@ class _Base(pl.LightningDataModule):
         """Videos the readers left out, with reasons, per split (none for image data)."""
         return {}
 
-    def _loader(self, dataset: Dataset, batch_size: int, shuffle: bool, drop_last: bool = False) -> DataLoader:
-        sampler = EpochSeededSampler(len(dataset), self.seed, isinstance(dataset, ImageDataset)) if shuffle else None
+    def _train_loader(self, dataset: Dataset, batch_size: int, drop_last: bool = False) -> DataLoader:
+        self.train_sampler = EpochSeededSampler(len(dataset), self.seed, isinstance(dataset, ImageDataset))
+        self.train_sampler.resume_at, self.resume_at = self.resume_at, None
+        return self._loader(dataset, batch_size, self.train_sampler, drop_last)
+
+    def _loader(self, dataset: Dataset, batch_size: int, sampler: Sampler | None = None,
+                drop_last: bool = False) -> DataLoader:
         size = self.per_device(batch_size)
+        # its own generator: each new iterator draws a worker base seed, which must not advance the
+        # global RNG that dropout reads (a resumed run creates one iterator more than a clean one)
         return DataLoader(dataset, batch_size=size, sampler=sampler, num_workers=self.num_workers,
-                          persistent_workers=self.num_workers > 0, drop_last=drop_last and len(dataset) >= size)
+                          persistent_workers=self.num_workers > 0, drop_last=drop_last and len(dataset) >= size,
+                          generator=torch.Generator().manual_seed(self.seed))
 
 
 class ImageDataModule(_Base):
@@ -154,10 +189,10 @@ class ImageDataModule(_Base):
         return len(self.class_names)
 
     def train_dataloader(self) -> DataLoader:
-        return self._loader(self.train_set, self.batch_size, shuffle=True)
+        return self._train_loader(self.train_set, self.batch_size)
 
     def test_dataloader(self) -> DataLoader:
-        return self._loader(self.test_set, self.eval_batch_size, shuffle=False)
+        return self._loader(self.test_set, self.eval_batch_size)
 
 
 class VideoClipDataModule(_Base):
@@ -183,10 +218,10 @@ class VideoClipDataModule(_Base):
 
     def train_dataloader(self) -> DataLoader:
         # full batches only: the smoothness losses contrast each clip with another video's
-        return self._loader(self.sets["train"], self.batch_size, shuffle=True, drop_last=True)
+        return self._train_loader(self.sets["train"], self.batch_size, drop_last=True)
 
     def test_dataloader(self) -> DataLoader:
-        return self._loader(self.sets["test"], self.eval_batch_size, shuffle=False)
+        return self._loader(self.sets["test"], self.eval_batch_size)
 
 
 class CombinedDataModule(pl.LightningDataModule):
