@@ -9,6 +9,7 @@ Batches are dicts. Images: ``image`` float [B,3,H,W] (normalised), ``label``, ``
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pytorch_lightning as pl
@@ -16,6 +17,7 @@ import torch
 from omegaconf import DictConfig
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from motionlab.data.clips import segment_starts, snippet_indices
 from motionlab.data.sources import build_image_source, build_video_source
 from motionlab.data.transforms import normalize, random_shift, resize_hw
 from motionlab.data.types import ImageSource, VideoSource
@@ -107,6 +109,51 @@ class VideoClipDataset(Dataset):
         return item
 
 
+class FlowReader(Protocol):
+    """Per-video flow on disk (a ``motionlab.flow.cache.FlowCache``): ``[P, 2, H, W]``, memory-mapped."""
+
+    def load(self, video_id: str, mmap: bool = False) -> np.ndarray: ...
+
+
+class TSNSegments(Dataset):
+    """Training items of a TSN stream over each whole video: ``num_segments`` snippets of
+    ``snippet_len`` flows (motion) or frames (spatial, ``snippet_len`` 1), a random start in each
+    segment drawn from (seed, epoch, index), the same whatever the worker count and on resume.
+
+    Items read only their snippets, from memory-mapped clip and flow caches: memory holds a batch,
+    never the dataset. ``flows``: ``flows`` float32 [S, L, 2, H, W] from that reader, or with
+    ``flow_gt`` from the source's ground truth. ``frames``: uint8 [S, L+1, 3, H, W] (the frames of
+    each flow snippet) with a flow input, else [S, L, 3, H, W]. Plus ``label`` and ``index``."""
+
+    def __init__(self, source: VideoSource, num_segments: int, snippet_len: int, seed: int, frames: bool = True,
+                 flows: FlowReader | None = None, flow_gt: bool = False) -> None:
+        self.source, self.num_segments, self.snippet_len, self.seed = source, num_segments, snippet_len, seed
+        self.frames, self.flows, self.flow_gt = frames, flows, flow_gt
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def __getitem__(self, key: int | tuple[int, int]) -> dict[str, torch.Tensor]:
+        i, epoch = key if isinstance(key, tuple) else (key, 0)
+        sample = self.source[i]
+        rng = np.random.default_rng([self.seed, epoch, i])
+        item = {"label": torch.tensor(sample.label), "index": torch.tensor(i)}
+        motion = self.flows is not None or self.flow_gt
+        length = len(sample.frames) - 1 if motion else len(sample.frames)
+        starts = segment_starts(length, self.num_segments, self.snippet_len, rng)
+        if motion:
+            flow = self.flows.load(sample.video_id, mmap=True) if self.flows is not None else sample.flow_gt
+            if len(flow) != length:
+                raise ValueError(f"{sample.video_id}: {len(flow)} cached flows for {length + 1} frames; delete the "
+                                 "stale cache entry to recompute it")
+            index = snippet_indices(starts, self.snippet_len, length)
+            item["flows"] = torch.from_numpy(np.asarray(flow[index], dtype=np.float32))
+        if self.frames:
+            index = snippet_indices(starts, self.snippet_len + int(motion), len(sample.frames))
+            item["frames"] = torch.from_numpy(np.ascontiguousarray(sample.frames[index])).permute(0, 1, 4, 2, 3)
+        return item
+
+
 class _Base(pl.LightningDataModule):
     """Shared loaders. Resuming mid-epoch is exact: the checkpoint holds how many samples of the
     epoch were trained (all ranks), and the restarted epoch skips them."""
@@ -144,7 +191,8 @@ class _Base(pl.LightningDataModule):
         return {}
 
     def _train_loader(self, dataset: Dataset, batch_size: int, drop_last: bool = False) -> DataLoader:
-        self.train_sampler = EpochSeededSampler(len(dataset), self.seed, isinstance(dataset, ImageDataset))
+        per_sample_rng = isinstance(dataset, ImageDataset | TSNSegments)  # they draw from (seed, epoch, index)
+        self.train_sampler = EpochSeededSampler(len(dataset), self.seed, per_sample_rng)
         self.train_sampler.resume_at, self.resume_at = self.resume_at, None
         return self._loader(dataset, batch_size, self.train_sampler, drop_last)
 
@@ -222,6 +270,21 @@ class VideoClipDataModule(_Base):
 
     def test_dataloader(self) -> DataLoader:
         return self._loader(self.sets["test"], self.eval_batch_size)
+
+
+class TSNDataModule(_Base):
+    """A TSN stream's training set (``TSNSegments``); test scores are computed per video by the stage."""
+
+    def __init__(self, train: TSNSegments, batch_size: int, num_workers: int, seed: int) -> None:
+        super().__init__(batch_size, batch_size, num_workers, seed)
+        self.train = train
+
+    def skipped_videos(self) -> dict[str, list[dict]]:
+        records = getattr(self.train.source, "skip_records", list)()
+        return {"train": records} if records else {}
+
+    def train_dataloader(self) -> DataLoader:
+        return self._train_loader(self.train, self.batch_size, drop_last=True)
 
 
 class CombinedDataModule(pl.LightningDataModule):
