@@ -154,7 +154,7 @@ class TSNMotionStage(Stage):
         stage's metrics, and the stage stops)."""
         shard = parse_shard(p.shard)
         if shard is None:
-            sharded, absent = missing_shards(cache.dir)
+            _, absent = missing_shards(cache.dir)
             if absent:
                 raise DataError(f"{cache.dir / 'shards'}: flow shard(s) {absent} missing; run tsn_motion with "
                                 "shard=I/N for each of them, or delete that folder to compute their flow here")
