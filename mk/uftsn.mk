@@ -51,3 +51,7 @@ reproduce-uftsn-table3: install  ## UF-TSN Table 3: params, frames/s vs TV-L1 (b
 
 bench-uftsn: install  ## UF-TSN speed only: PWC-lite vs TV-L1 at 256x340 -> experiments/benchmarks/uftsn/
 	$(PY) -m motionlab.bench.uftsn --out experiments/benchmarks/uftsn
+
+.PHONY: bench-uftsn-memory
+bench-uftsn-memory: install  ## UF-TSN whole-video data path: peak memory at 100/300/1000 real-format clips -> experiments/benchmarks/uftsn_memory/
+	$(PY) -m motionlab.bench.uftsn_memory --out experiments/benchmarks/uftsn_memory

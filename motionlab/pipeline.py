@@ -1,7 +1,9 @@
 """Stages, the shared artifact store, and the pipeline runner.
 
 A stage does one job and writes its artifacts into a directory of the store keyed by the hash of
-its own config, the config slices it reads (``uses``) and its inputs' keys. Every job of a sweep
+its own config, the config slices it reads (``uses``), its inputs' keys and the numerics around it
+(trainer precision, determinism and devices, the torch version, flow backends' versions: a GPU run
+in 16-bit never reuses a 32-bit CPU artifact). Every job of a sweep
 shares the store, so a prefix common to many jobs (pseudo labels, a step-1 initialisation) is
 computed once; a file lock makes parallel jobs wait instead of computing it twice. Work happens in
 ``<key>.partial/`` (where a killed training stage finds its last checkpoint) and becomes
@@ -64,6 +66,8 @@ class Stage(abc.ABC):
     seeded: ClassVar[bool] = True  # whether ``cfg.seed`` changes the result
     trains: ClassVar[bool] = False  # a Lightning stage: every DDP rank must run it
     unkeyed: ClassVar[tuple[str, ...]] = ()  # params that change speed, not results (e.g. workers)
+    # A param named in FLOW_BACKEND_PARAMS names flow backends: their implementation (library
+    # version, weights digest) enters the key, since a new OpenCV can change TV-L1's flow.
 
     @abc.abstractmethod
     def run(self, ctx: StageContext) -> dict[str, Any]:
@@ -134,6 +138,47 @@ class ArtifactStore:
         return final
 
 
+# ------------------------------------------------------------------------------------- numerics
+# Trainer settings that change a training stage's numbers; ``num_workers``, ``progress_bar`` and
+# ``log_every_n_steps`` change only speed and output, so they stay out of the keys.
+TRAINER_NUMERICS = ("accelerator", "devices", "num_nodes", "strategy", "precision", "deterministic")
+# Stage params that name flow backends -> the param holding that backend's params (or None).
+FLOW_BACKEND_PARAMS: dict[str, str | None] = {"backend": "backend_params", "flow_source": None,
+                                             "compare_with": None}
+# Flow that no library computes: the ground truth, and the learned net of an input stage (whose key
+# already covers its weights).
+_NOT_A_BACKEND = ("ground_truth", "learned")
+
+
+def flow_implementation(name: str, params: dict[str, Any] | None = None) -> str:
+    """What besides its params makes a flow backend's output (e.g. ``opencv-4.10.0``)."""
+    if name in _NOT_A_BACKEND:
+        return name
+    from motionlab.flow.base import build_flow
+
+    return build_flow(name, **(params or {})).implementation()
+
+
+def stage_numerics(stage: Stage, params: dict[str, Any], cfg: DictConfig) -> dict[str, Any]:
+    """Everything outside the stage's config that changes its numbers: for a training stage the
+    trainer's precision, determinism and device layout (the per-device batch) and the torch version;
+    for any stage the implementation of each flow backend it names."""
+    import torch
+
+    out: dict[str, Any] = {"torch": torch.__version__}
+    if stage.trains:
+        trainer = cfg.get("trainer") or {}
+        out["trainer"] = {k: plain(trainer.get(k)) for k in TRAINER_NUMERICS}
+    flows: dict[str, str] = {}
+    for key, params_key in FLOW_BACKEND_PARAMS.items():
+        names = params.get(key)
+        for name in [names] if isinstance(names, str) else names or []:
+            flows[name] = flow_implementation(name, params.get(params_key) if params_key else None)
+    if flows:
+        out["flow"] = flows
+    return out
+
+
 # ---------------------------------------------------------------------------------- pipeline
 @dataclass
 class PlannedStage:
@@ -160,10 +205,12 @@ def plan_pipeline(cfg: DictConfig) -> list[PlannedStage]:
             params.max_steps = min(int(params.max_steps), int(cfg.smoke_steps))
         inputs = dict(spec.get("inputs") or {})
         item = PlannedStage(name, stage_cls(), params, inputs)
+        keyed = {k: v for k, v in plain(params).items() if k not in stage_cls.unkeyed}
         item.key = config_hash(
             {
                 "kind": stage_cls.kind,
-                "params": {k: v for k, v in plain(params).items() if k not in stage_cls.unkeyed},
+                "params": keyed,
+                "numerics": stage_numerics(item.stage, keyed, cfg),
                 "uses": {u: _select(cfg, u) for u in stage_cls.uses},
                 "seed": int(cfg.seed) if stage_cls.seeded else None,
                 "inputs": {alias: planned[src].key for alias, src in inputs.items()},

@@ -48,13 +48,26 @@ class ClipCache:
     def _path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.npy"
 
-    def load(self, key: str) -> tuple[np.ndarray, dict[str, Any]] | None:
-        """The cached (frames, meta), or None when absent or unreadable (then it is recomputed)."""
+    def load(self, key: str, mmap: bool = False) -> tuple[np.ndarray, dict[str, Any]] | None:
+        """The cached (frames, meta), or None when absent or unreadable (then it is recomputed).
+        ``mmap``: the frames as a read-only memory map (a reader of a few frames of a whole video
+        touches only those pages)."""
         path = self._path(key)
         try:
             with open(path, "rb") as f:
-                frames = np.lib.format.read_array(f, allow_pickle=False)
-                return frames, json.loads(f.read().decode())
+                if not mmap:
+                    frames = np.lib.format.read_array(f, allow_pickle=False)
+                    return frames, json.loads(f.read().decode())
+                version = np.lib.format.read_magic(f)
+                read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                               else np.lib.format.read_array_header_2_0)
+                shape, fortran, dtype = read_header(f)
+                offset = f.tell()
+                f.seek(offset + int(np.prod(shape)) * dtype.itemsize)
+                meta = json.loads(f.read().decode())
+            frames = np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape,
+                               order="F" if fortran else "C")
+            return frames, meta
         except FileNotFoundError:
             return None
         except (OSError, ValueError, EOFError, UnicodeDecodeError):  # damaged outside us: recompute

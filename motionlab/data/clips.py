@@ -1,5 +1,6 @@
 """All clip and segment sampling: where the sub-clips of Zhang et al.'s proxy task start inside a
-k-key-frame clip, TSN's segment sampling and test inputs (UF-TSN), and the random pairs and
+k-key-frame clip, TSN's segment sampling and test inputs (UF-TSN; the training draw per video is
+``motionlab.data.datamodules.TSNSegments``), and the random pairs and
 windows that flow and motion training read from a batch of clips."""
 
 from __future__ import annotations
@@ -73,22 +74,6 @@ def uniform_test_starts(num_frames: int, snippet_len: int, num_inputs: int = 25)
 def snippet_indices(starts: np.ndarray, snippet_len: int, num_frames: int) -> np.ndarray:
     """``[len(starts), snippet_len]`` frame indices, clamped so short videos repeat their last frame."""
     return np.minimum(starts[:, None] + np.arange(snippet_len)[None, :], num_frames - 1)
-
-
-def sample_snippets(batch_size: int, length: int, num_segments: int, snippet_len: int) -> torch.Tensor:
-    """``[B, S, snippet_len]`` indices: TSN's random snippet per segment, one draw per video, from
-    torch's RNG (restored on resume, so a resumed run samples the same snippets)."""
-    seed = int(torch.randint(0, 2**31 - 1, ()))
-    rng = np.random.default_rng(seed)
-    starts = np.stack([segment_starts(length, num_segments, snippet_len, rng) for _ in range(batch_size)])
-    return torch.from_numpy(snippet_indices(starts.reshape(-1), snippet_len, length)).view(
-        batch_size, num_segments, snippet_len)
-
-
-def gather_snippets(items: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-    """``items [B, L, ...]`` at ``index [B, S, n]`` -> ``[B, S, n, ...]``."""
-    rows = torch.arange(items.shape[0]).view(-1, 1, 1)
-    return items[rows, index]
 
 
 def random_pairs(frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -223,6 +223,29 @@ def decode_clip(path: Path | str, indices: Sequence[int], size: Size = None,
     raise failure
 
 
+def decode_all(path: Path | str, interval: int = 1, size: Size = None, backend: str = "auto",
+               max_frames: int = 100_000) -> tuple[np.ndarray, ClipInfo]:
+    """Every ``interval``-th frame of a whole video, to its end (TSN samples segments over the whole
+    video), as uint8 [T, H, W, 3] RGB; at least 2 frames, else a ClipError."""
+    path = Path(path)
+    if not path.is_file():
+        raise ClipError(path, "file not found", "check data.video.root and the list files")
+    wanted = list(range(0, max_frames, interval))
+    order = ["pyav", "opencv"] if backend == "auto" else [backend]
+    failure: ClipError | None = None
+    for name in order:
+        try:
+            frames, info = _DECODERS[name](path, wanted, size)
+        except ClipError as err:
+            failure = failure or err
+            continue
+        if len(frames) < 2:
+            raise ClipError(path, f"only {len(frames)} frame(s) decoded", "a whole video needs at least 2 frames")
+        return np.stack([frames[i] for i in sorted(frames)]), info
+    assert failure is not None
+    raise failure
+
+
 # ------------------------------------------------------------------------------------- rawframes
 def read_rawframes(frame_dir: Path | str, indices: Sequence[int], size: Size = None,
                    filename_tmpl: str = "img_{:05d}.jpg", start_index: int = 1) -> np.ndarray:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ import numpy as np
 from motionlab.core.errors import DataError
 from motionlab.core.hashing import config_hash
 from motionlab.core.io import atomic_save_npy, atomic_write_text
+from motionlab.data.types import VideoSample, VideoSource
 
 CACHE_DTYPE = np.float16
 _F16_MAX = float(np.finfo(np.float16).max)
@@ -95,3 +97,17 @@ class FlowCache:
         self.dir.mkdir(parents=True, exist_ok=True)
         atomic_write_text(self.dir / "cache.json",
                           json.dumps({"dtype": np.dtype(CACHE_DTYPE).name, **info}, indent=2, default=str))
+
+
+def fill_flow_cache(cache: FlowCache, source: VideoSource, indices: Iterable[int],
+                    estimate: Callable[[VideoSample], np.ndarray]) -> int:
+    """Compute and store the flow of each video ``indices`` of ``source`` not cached yet, one video
+    in memory at a time; returns how many were computed. A killed run resumes at the first missing
+    video; machines given disjoint ``indices`` (shards) fill one cache together."""
+    computed = 0
+    for i in indices:
+        sample = source[i]
+        if not cache.has(sample.video_id):
+            cache.save(sample.video_id, estimate(sample))
+            computed += 1
+    return computed

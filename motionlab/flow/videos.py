@@ -1,5 +1,5 @@
 """Flow of whole videos, ``[N, T-1, 2, H, W]`` between consecutive key frames: predicted by a
-PWC-lite net, computed by a backend through the flow cache, or the ground truth; and the EPE of
+PWC-lite net or computed by a backend through the flow cache; and the EPE of
 a net against the OpenCV backends and zero flow on the same pairs (UF-TSN Table 3)."""
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from motionlab.core.errors import ConfigError
 from motionlab.data.types import VideoSource
 from motionlab.flow.base import build_flow
 from motionlab.flow.cache import FlowCache, cache_key
@@ -46,21 +45,6 @@ def precomputed_flows(name: str, source: VideoSource, cache_root: Path, video_cf
             cache.save(sample.video_id, estimator.clip(sample.frames))
         out.append(cache.load(sample.video_id))
     return np.stack(out)
-
-
-def ground_truth_flows(source: VideoSource, needed_by: str) -> np.ndarray:
-    """The exact flows of a synthetic source; ``needed_by`` names the setting that asked for them."""
-    if source[0].flow_gt is None:
-        raise ConfigError(f"{needed_by} needs a video source with ground-truth flow (data/video=synthetic_motion)")
-    return np.stack([source[i].flow_gt for i in range(len(source))])
-
-
-def video_flows(name: str, source: VideoSource, cache_root: Path, video_cfg: dict[str, Any],
-                needed_by: str) -> np.ndarray:
-    """Ground truth for ``name == "ground_truth"``, else the backend's flows through the cache."""
-    if name == GROUND_TRUTH:
-        return ground_truth_flows(source, needed_by)
-    return precomputed_flows(name, source, cache_root, video_cfg)
 
 
 def evaluate_flow_net(net: PWCLite, source: VideoSource, cache_root: Path, video_cfg: dict[str, Any],

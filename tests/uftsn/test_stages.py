@@ -11,7 +11,6 @@ import torch
 from omegaconf import OmegaConf
 
 from motionlab.config.preflight import CONF_DIR, compose_config
-from motionlab.data.clips import gather_snippets, sample_snippets
 from motionlab.eval.report import main as report
 from motionlab.models.pwc_lite import load_pwclite
 from motionlab.pipeline import StageContext
@@ -116,17 +115,6 @@ def test_fusion_averages_stream_probabilities(tmp_path):
     assert metrics["spatial_top1"] == pytest.approx(200 / 3)
     assert metrics["motion_top1"] == pytest.approx(200 / 3)
     assert np.allclose(np.load(work / SCORES), (spatial + motion) / 2)
-
-
-def test_snippet_sampling_and_gather():
-    torch.manual_seed(0)
-    index = sample_snippets(batch_size=2, length=11, num_segments=3, snippet_len=5)
-    assert index.shape == (2, 3, 5)
-    assert torch.all(index[..., 1:] - index[..., :-1] == 1) and index.max() <= 10
-    items = torch.arange(2 * 11).view(2, 11, 1).float()
-    out = gather_snippets(items, index)
-    assert out.shape == (2, 3, 5, 1)
-    assert torch.equal(out[1, :, :, 0], index[1].float() + 11)
 
 
 def test_report_mean_std_over_seeds(tmp_path):

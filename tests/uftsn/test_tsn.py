@@ -29,12 +29,13 @@ def test_motion_stream_end_to_end_and_detached():
     p = SimpleNamespace(max_steps=10, warmup_fraction=0.0, flow_source="learned", num_segments=1, num_flows=2,
                         flow_loss_weight=1.0)
     stream = MotionStreamModule(MotionClassifier(num_classes=3, num_flows=2), flow_net, p, UnsupervisedLossParams())
-    batch = {"frames": torch.randint(0, 256, (2, 3, 3, 32, 32), dtype=torch.uint8), "label": torch.tensor([0, 1])}
+    # TSNSegments items: one segment of 2 flows, its 3 frames
+    batch = {"frames": torch.randint(0, 256, (2, 1, 3, 3, 32, 32), dtype=torch.uint8), "label": torch.tensor([0, 1])}
     stream.training_step(batch, 0).backward()
     assert flow_net.pyramid.levels[0][0][0].weight.grad is not None
     stream.zero_grad(set_to_none=True)
     stream.warmup_steps = 5  # global step 0 is now inside the warm-up
-    stream.training_step({**batch, "flows": torch.randn(2, 2, 2, 32, 32)}, 0).backward()
+    stream.training_step({**batch, "flows": torch.randn(2, 1, 2, 2, 32, 32)}, 0).backward()
     assert flow_net.pyramid.levels[0][0][0].weight.grad is None
     assert stream.classifier.net.fc.weight.grad is not None
 

@@ -40,7 +40,7 @@ class Hmdb51Config(VideoProtocolConfig):
     source: str = "hmdb51"
     video_dir: str = "."
     split_dir: str = "testTrainMulti_7030_splits"
-    key_frames: int = 7
+    key_frames: int | None = 7
     motion_subclip: int = 5
     delta_t: int = 5
 

@@ -30,7 +30,7 @@ class VideoProtocolConfig:
     num_videos: int | None = 1000     # Nv, sampled by subset_seed from the train split (null: all)
     num_test_videos: int | None = None  # the same cap for the test split (null: all)
     subset_seed: int = 0
-    key_frames: int = 12              # k
+    key_frames: int | None = 12       # k; null: every key_interval-th frame of the whole video (TSN)
     key_interval: int = 3             # frames between key frames
     motion_subclip: int = 10          # k-2: length of the sub-clips for motion classification
     delta_t: int = 10                 # smoothness window

@@ -24,10 +24,17 @@ from omegaconf import DictConfig
 from motionlab.core.errors import DataError
 from motionlab.data.clip_cache import ClipCache
 from motionlab.data.datasets.protocol import Listing, Skip, VideoEntry, key_frame_indices, subset_chains
-from motionlab.data.decode import ClipError, Size, as_size, decode_clip, read_rawframes
+from motionlab.data.decode import ClipError, Size, as_size, decode_all, decode_clip, read_rawframes
 from motionlab.data.types import VideoSample
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WholeVideo:
+    """The frame selection ``key_frames: null``: every ``interval``-th frame to the end of the video."""
+
+    interval: int = 1
 
 
 @dataclass(frozen=True)
@@ -40,11 +47,14 @@ class VideoFileReader:
     def tag(self) -> str:
         return f"video:{self.backend}"
 
-    def files(self, entry: VideoEntry, indices: Sequence[int]) -> list[str]:
+    def files(self, entry: VideoEntry, indices: Sequence[int] | WholeVideo) -> list[str]:
         return [entry.path]
 
-    def read(self, entry: VideoEntry, indices: Sequence[int], size: Size) -> tuple[np.ndarray, dict]:
-        frames, info = decode_clip(entry.path, indices, size, self.backend)
+    def read(self, entry: VideoEntry, indices: Sequence[int] | WholeVideo, size: Size) -> tuple[np.ndarray, dict]:
+        if isinstance(indices, WholeVideo):
+            frames, info = decode_all(entry.path, indices.interval, size, self.backend)
+        else:
+            frames, info = decode_clip(entry.path, indices, size, self.backend)
         return frames, {"fps": info.fps, "declared_frames": info.declared_frames, "backend": info.backend}
 
 
@@ -59,10 +69,17 @@ class RawframeReader:
     def tag(self) -> str:
         return f"rawframes:{self.filename_tmpl}:{self.start_index}"
 
-    def files(self, entry: VideoEntry, indices: Sequence[int]) -> list[str]:
+    def files(self, entry: VideoEntry, indices: Sequence[int] | WholeVideo) -> list[str]:
+        if isinstance(indices, WholeVideo):
+            return [entry.path]  # the folder: its mtime changes when frames are added or removed
         return [str(Path(entry.path) / self.filename_tmpl.format(i + self.start_index)) for i in indices]
 
-    def read(self, entry: VideoEntry, indices: Sequence[int], size: Size) -> tuple[np.ndarray, dict]:
+    def read(self, entry: VideoEntry, indices: Sequence[int] | WholeVideo, size: Size) -> tuple[np.ndarray, dict]:
+        if isinstance(indices, WholeVideo):
+            if entry.num_frames is None:
+                raise ClipError(entry.path, "the list declares no frame count", "use a rawframe list "
+                                "'<dir> <num_frames> <label>' for data.video.key_frames=null")
+            indices = list(range(0, entry.num_frames, indices.interval))
         need = max(indices) + 1
         if entry.num_frames is not None and entry.num_frames < need:
             raise ClipError(entry.path, f"too few frames: the list declares {entry.num_frames}, "
@@ -84,7 +101,9 @@ class ClipVideoSource:
         self.class_names = list(listing.class_names)
         self.entries = listing.entries
         self.notes = list(listing.notes)
-        self.frame_indices = key_frame_indices(int(cfg.key_frames), int(cfg.key_interval))
+        self.frame_indices: list[int] | WholeVideo = (
+            WholeVideo(int(cfg.key_interval)) if cfg.key_frames is None
+            else key_frame_indices(int(cfg.key_frames), int(cfg.key_interval)))
         self.size = as_size(cfg.size)
         self.reader = reader
         self.on_bad_video = str(cfg.on_bad_video)
@@ -104,6 +123,9 @@ class ClipVideoSource:
 
     # ------------------------------------------------------------------------------- selection
     def _key(self, entry: VideoEntry) -> str:
+        if isinstance(self.frame_indices, WholeVideo):
+            return ClipCache.key(self.reader.files(entry, self.frame_indices), [], self.size,
+                                 f"{self.reader.tag}:whole:{self.frame_indices.interval}")
         return ClipCache.key(self.reader.files(entry, self.frame_indices), self.frame_indices, self.size,
                              self.reader.tag)
 
@@ -147,7 +169,8 @@ class ClipVideoSource:
     def __getitem__(self, index: int) -> VideoSample:
         entry = self.entries[self.selected[index]]
         key = self._key(entry)
-        cached = self.cache.load(key)
+        # a whole video is memory-mapped: a TSN sampler reads a few of its frames, never all of them
+        cached = self.cache.load(key, mmap=isinstance(self.frame_indices, WholeVideo))
         if cached is None:  # evicted or the file changed since the source was built: decode again
             try:
                 cached = self._decode_into_cache(entry, key)
@@ -156,7 +179,12 @@ class ClipVideoSource:
         frames, meta = cached
         return VideoSample(frames=frames, video_id=entry.video_id, label=entry.label, meta={
             "path": entry.path, "dataset": self.dataset, "split": self.split,
-            "frame_indices": list(self.frame_indices), **meta})
+            "frame_indices": self._indices_of(frames), **meta})
+
+    def _indices_of(self, frames: np.ndarray) -> list[int]:
+        if isinstance(self.frame_indices, WholeVideo):
+            return list(range(0, len(frames) * self.frame_indices.interval, self.frame_indices.interval))
+        return list(self.frame_indices)
 
     def labels(self) -> np.ndarray:
         """True action labels of the selected videos (-1 where none), without decoding."""
