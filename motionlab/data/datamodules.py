@@ -258,7 +258,7 @@ class ImageDataModule(_Base):
     def val_dataloader(self) -> DataLoader:
         if self.val_set is None:
             raise ValueError("no validation split: set the stage's val_per_class > 0")
-        return self._loader(self.val_set, self.eval_batch_size, shuffle=False)
+        return self._loader(self.val_set, self.eval_batch_size)
 
     def test_dataloader(self) -> DataLoader:
         return self._loader(self.test_set, self.eval_batch_size)
