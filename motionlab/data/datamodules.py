@@ -258,7 +258,7 @@ class ImageDataModule(_Base):
     def val_dataloader(self) -> DataLoader:
         if self.val_set is None:
             raise ValueError("no validation split: set the stage's val_per_class > 0")
-        return self._loader(self.val_set, self.eval_batch_size, shuffle=False)
+        return self._loader(self.val_set, self.eval_batch_size)
 
     def test_dataloader(self) -> DataLoader:
         return self._loader(self.test_set, self.eval_batch_size)
@@ -343,7 +343,7 @@ class CombinedDataModule(pl.LightningDataModule):
 
 
 class MotionMaps(Dataset):
-    """Stacked motion maps ``[2(T-1), H, W]`` under the ``image`` key, so ImageClassifier trains on them."""
+    """Stacked motion maps ``[2(T-1), H, W]`` under the ``image`` key, so ImageClassifierModule trains on them."""
 
     def __init__(self, maps: torch.Tensor, labels: torch.Tensor) -> None:
         self.maps, self.labels = maps, labels
