@@ -21,14 +21,6 @@ ALLOWED: dict[str, set[str]] = {
     "losses": {"core", "models"},  # warping (models/warp.py) is the photometric loss's primitive
     "flow": {"core", "data", "models", "losses"},  # estimators wrap models and read videos
 }
-# Known upward imports, each with who removes it: models/vre.py (the Zhang models) moves with the Zhang
-# stages into the LightningModule package in a later pass.
-KNOWN = {
-    ("motionlab.models.vre", "motionlab.data.clips"),
-    ("motionlab.models.vre", "motionlab.data.transforms"),
-    ("motionlab.models.vre", "motionlab.losses.smoothness"),
-}
-
 
 def _console_scripts() -> set[str]:
     """Modules behind console scripts (``motionlab-check-data``, ...): applications that compose
@@ -63,7 +55,7 @@ def upward_imports(root: Path = PACKAGE) -> list[str]:
             continue
         for target in sorted(motionlab_imports(path, root)):
             layer = target.split(".")[1] if "." in target else ""
-            if layer != parts[1] and layer not in ALLOWED[parts[1]] and (module, target) not in KNOWN:
+            if layer != parts[1] and layer not in ALLOWED[parts[1]]:
                 bad.append(f"{module} imports {target}")
     return bad
 
@@ -86,9 +78,3 @@ def test_the_check_sees_an_upward_import(tmp_path):
                                     "motionlab.flow.bad imports motionlab.pipeline",
                                     "motionlab.models.rel imports motionlab.stages"]
 
-
-def test_the_known_exceptions_still_exist():
-    """An exception that was fixed must leave KNOWN (so it cannot come back unnoticed)."""
-    for module, target in KNOWN:
-        path = PACKAGE.parent / (module.replace(".", "/") + ".py")
-        assert target in motionlab_imports(path), f"{module} no longer imports {target}: remove it from KNOWN"

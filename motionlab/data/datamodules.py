@@ -343,7 +343,7 @@ class CombinedDataModule(pl.LightningDataModule):
 
 
 class MotionMaps(Dataset):
-    """Stacked motion maps ``[2(T-1), H, W]`` under the ``image`` key, so ImageClassifier trains on them."""
+    """Stacked motion maps ``[2(T-1), H, W]`` under the ``image`` key, so ImageClassifierModule trains on them."""
 
     def __init__(self, maps: torch.Tensor, labels: torch.Tensor) -> None:
         self.maps, self.labels = maps, labels

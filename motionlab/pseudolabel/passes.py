@@ -6,6 +6,8 @@
    codebook K-means.
 3. ``vlad_task``: the VLAD of every flow map of a clip on the codebook.
 
+``collect_flow_records``, ``split_records`` and ``mean_epe`` read the flow pass's records.
+
 Each task returns a small record, so memory stays flat in the number of clips: flow lives on disk
 in the cache and one clip at a time in a worker. Every random choice is seeded by (seed, video
 id), never by worker or order, so sharded, parallel and serial runs give the same labels.
@@ -80,6 +82,39 @@ class ClipRecord:
     flow_s: float = 0.0
     epe: float | None = None
     counts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+
+def collect_flow_records(records: Iterable[ClipRecord], histogram: MagnitudeHistogram) -> list[ClipRecord]:
+    """Take the flow pass's records as they stream in: add each usable clip's magnitude counts to
+    the global histogram and drop them (memory stays flat in the clip count). All used clips need
+    the same number of pairs (the clip feature concatenates them): the first usable clip sets it."""
+    out, pairs = [], 0
+    for r in records:
+        usable = not r.skip and not r.missing
+        pairs = pairs or (r.pairs if usable else 0)
+        if usable and r.pairs != pairs:
+            r.skip = f"has {r.pairs} key-frame pairs, the clips before it have {pairs}"
+        elif usable:
+            histogram.add_counts(r.counts)
+        r.counts = np.zeros(0, np.int64)
+        out.append(r)
+    return out
+
+
+def split_records(records: list[ClipRecord]) -> tuple[list[ClipRecord], list[dict[str, Any]]]:
+    """Usable clips, and skip records (index, id, reason) for the others."""
+    used = [r for r in records if not r.skip]
+    skipped = [{"index": r.index, "video_id": r.video_id, "reason": r.skip} for r in records if r.skip]
+    return used, skipped
+
+
+def mean_epe(records: list[ClipRecord]) -> float | None:
+    """EPE over all pixels of all pairs (clips weighted by their pixel count)."""
+    scored = [r for r in records if r.epe is not None]
+    if not scored:
+        return None
+    weights = np.array([r.pairs * r.shape[0] * r.shape[1] for r in scored], np.float64)
+    return float(np.dot([r.epe for r in scored], weights) / weights.sum())
 
 
 # ------------------------------------------------------------------------------------- workers

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from motionlab.data.datamodules import MotionMapDataModule, MotionMaps, VideoClipDataModule
 from motionlab.lit.cgmu import CgmuMotionModule, evaluate_motion_model, motion_maps
-from motionlab.models.classifier import ImageClassifier
+from motionlab.lit.classifier import ImageClassifierModule
 from motionlab.models.encoders import ClassifierHead
 from motionlab.models.motion_decoder import MotionMapEncoder, build_motion_model
 from motionlab.models.parts import count_parameters, load_parts, save_parts
@@ -184,7 +184,7 @@ class CgmuActionStage(Stage):
         in_channels = sets["train"][0]["image"].shape[0]
         encoder = MotionMapEncoder(in_channels, p.width, p.feature_dim)
         head = ClassifierHead(p.feature_dim, p.feature_dim, num_classes, p.dropout)
-        module = ImageClassifier(encoder, head, num_classes, p.lr, p.lr_decay_every, p.lr_decay, p.weight_decay)
+        module = ImageClassifierModule(encoder, head, num_classes, p.lr, p.lr_decay_every, p.lr_decay, p.weight_decay)
         dm = MotionMapDataModule(sets["train"], sets["test"], p.batch_size, p.eval_batch_size, int(ctx.cfg.seed))
         trainer = build_trainer(ctx, max_steps=p.max_steps, checkpoint_every_n_steps=p.checkpoint_every)
         fit_resumable(trainer, module, dm, ctx)

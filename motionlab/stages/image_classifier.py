@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from motionlab.models.classifier import ImageClassifier
+from motionlab.lit.classifier import ImageClassifierModule
 from motionlab.models.encoders import ClassifierHead, build_encoder
 from motionlab.models.parts import load_parts, save_parts
 from motionlab.pipeline import Stage, StageContext, register_stage
@@ -51,7 +51,8 @@ class ImageClassifierStage(Stage):
             encoder.load_state_dict(parts["encoder"])
         if "classifier" in parts:
             head.load_state_dict(parts["classifier"])
-        module = ImageClassifier(encoder, head, dm.num_classes, p.lr, p.lr_decay_every, p.lr_decay, p.weight_decay)
+        module = ImageClassifierModule(encoder, head, dm.num_classes, p.lr, p.lr_decay_every, p.lr_decay,
+                                       p.weight_decay)
         metrics = fit_and_test_images(ctx, module, dm, p)
         if ctx.is_rank_zero:
             save_parts(ctx.work_dir, {**parts, "encoder": encoder, "classifier": head})

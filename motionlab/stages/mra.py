@@ -21,7 +21,7 @@ import torch
 from motionlab.data.sources import build_video_source
 from motionlab.data.transforms import normalize, resize_hw
 from motionlab.eval.figures import retrieval_grid
-from motionlab.models.classifier import ImageClassifier, OracleMotionClassifier
+from motionlab.lit.classifier import ImageClassifierModule, OracleMotionClassifierModule
 from motionlab.models.encoders import ClassifierHead, build_encoder
 from motionlab.models.motion import MotionAugmentedFeatures, MotionGRU
 from motionlab.models.parts import load_parts, save_parts
@@ -96,7 +96,7 @@ class MRAStage(Stage):
             saved["gru"] = gru  # the GRU this head reads
             features = MotionAugmentedFeatures(encoder, gru, only_motion=p.only_motion)
             head = ClassifierHead(features.out_dim, hidden, dm.num_classes, float(cfg.model.dropout))
-            module = ImageClassifier(features, head, dm.num_classes, p.lr, p.lr_decay_every, p.lr_decay,
+            module = ImageClassifierModule(features, head, dm.num_classes, p.lr, p.lr_decay_every, p.lr_decay,
                                      p.weight_decay, train_features=False)
         else:
             extra = len(dm.motion_names) if p.motion == "oracle" else 0
@@ -104,8 +104,8 @@ class MRAStage(Stage):
                 raise ValueError("mra_head motion=oracle needs an image source that knows each image's motion")
             head = ClassifierHead(encoder.feature_dim + extra, hidden, dm.num_classes, float(cfg.model.dropout))
             args = (p.lr, p.lr_decay_every, p.lr_decay, p.weight_decay)
-            module = (OracleMotionClassifier(encoder, head, dm.num_classes, extra, *args, train_features=False)
-                      if p.motion == "oracle" else ImageClassifier(encoder, head, dm.num_classes, *args,
+            module = (OracleMotionClassifierModule(encoder, head, dm.num_classes, extra, *args, train_features=False)
+                      if p.motion == "oracle" else ImageClassifierModule(encoder, head, dm.num_classes, *args,
                                                                    train_features=False))
         metrics = fit_and_test_images(ctx, module, dm, p)
         if ctx.is_rank_zero:

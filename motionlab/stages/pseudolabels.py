@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,20 +37,22 @@ from omegaconf import OmegaConf
 from motionlab.core.errors import ConfigError, DataError
 from motionlab.core.io import atomic_save_npy, atomic_write_text
 from motionlab.data.sources import build_video_source
-from motionlab.data.types import VideoSource
 from motionlab.flow.cache import FlowCache, cache_key, size_ratio
 from motionlab.pipeline import Stage, StageContext, plain, register_stage
-from motionlab.pseudolabel.cluster import clip_features, cluster_clips, clustering_scores
-from motionlab.pseudolabel.kmeans import kmeans, use_gpu
+from motionlab.pseudolabel.cluster import clip_features, cluster_clips, clustering_scores, require_clips
+from motionlab.pseudolabel.codebook import build_codebook, encode_clips
+from motionlab.pseudolabel.controls import oracle_labels, shuffle_labels
+from motionlab.pseudolabel.kmeans import use_gpu
 from motionlab.pseudolabel.otsu import MagnitudeHistogram
 from motionlab.pseudolabel.passes import (
     ClipPool,
     ClipRecord,
     PassConfig,
+    collect_flow_records,
     describe_backend,
     flow_task,
-    sample_task,
-    vlad_task,
+    mean_epe,
+    split_records,
 )
 from motionlab.pseudolabel.shards import missing_shards, parse_shard, shard_indices, write_marker
 from motionlab.pseudolabel.vlad import ENCODINGS, NORMALIZATIONS
@@ -94,104 +95,6 @@ def _check(p: Any) -> None:
                           f"{p.codebook_sample}")
 
 
-def _collect(records: Iterable[ClipRecord], histogram: MagnitudeHistogram) -> list[ClipRecord]:
-    """Take the flow pass's records as they stream in: add each usable clip's magnitude counts to
-    the global histogram and drop them (memory stays flat in the clip count). All used clips need
-    the same number of pairs (the clip feature concatenates them): the first usable clip sets it."""
-    out, pairs = [], 0
-    for r in records:
-        usable = not r.skip and not r.missing
-        pairs = pairs or (r.pairs if usable else 0)
-        if usable and r.pairs != pairs:
-            r.skip = f"has {r.pairs} key-frame pairs, the clips before it have {pairs}"
-        elif usable:
-            histogram.add_counts(r.counts)
-        r.counts = np.zeros(0, np.int64)
-        out.append(r)
-    return out
-
-
-def _split(records: list[ClipRecord]) -> tuple[list[ClipRecord], list[dict[str, Any]]]:
-    """Usable clips, and skip records (index, id, reason) for the others."""
-    used = [r for r in records if not r.skip]
-    skipped = [{"index": r.index, "video_id": r.video_id, "reason": r.skip} for r in records if r.skip]
-    return used, skipped
-
-
-def _too_few_clips(used: int, source_skipped: list[dict[str, str]], skipped: list[dict[str, Any]], clusters: int,
-                   ctx: StageContext) -> str:
-    """Why K-means cannot run, with the counts the log shows and the first files left out."""
-    reasons = ([f"{s['path']}: {s['reason']}" for s in source_skipped]
-               + [f"{s['video_id']}: {s['reason']}" for s in skipped])
-    where = OmegaConf.select(ctx.cfg, "data.video.root", default=None) or ctx.cfg.data.video.source
-    listed = f"; first: {'; '.join(reasons[:3])}{' ...' if len(reasons) > 3 else ''}" if reasons else ""
-    return (f"{where}: only {used} usable clips for K={clusters} clusters (skipped: {len(source_skipped)} by the "
-            f"reader, {len(skipped)} without usable flow{listed}); add videos, or set "
-            f"pipeline.stages.{ctx.name}.params.clusters to at most {used}")
-
-
-def _mean_epe(records: list[ClipRecord]) -> float | None:
-    """EPE over all pixels of all pairs (clips weighted by their pixel count)."""
-    scored = [r for r in records if r.epe is not None]
-    if not scored:
-        return None
-    weights = np.array([r.pairs * r.shape[0] * r.shape[1] for r in scored], np.float64)
-    return float(np.dot([r.epe for r in scored], weights) / weights.sum())
-
-
-@dataclass
-class Codebook:
-    """The OTSU threshold and the K-means codebook of the entries above it."""
-
-    threshold: float
-    centroids: np.ndarray
-    summary: dict[str, Any]
-
-
-def build_codebook(pool: ClipPool, ids: list[str], histogram: MagnitudeHistogram, p: Any, seed: int,
-                   timings: dict[str, float]) -> Codebook:
-    """OTSU over every magnitude, then K-means on a seeded sample of the entries above it (each
-    entry kept with the same probability, so the sample has ``codebook_sample`` entries on average)."""
-    threshold = histogram.threshold()
-    above = histogram.count_at_least(threshold)
-    rate = min(1.0, p.codebook_sample / max(above, 1))
-    tick = time.perf_counter()
-    sample = np.concatenate(list(pool.map(sample_task, [(v, threshold, rate, seed) for v in ids],
-                                          "codebook sample")))
-    timings["sample_s"] = time.perf_counter() - tick
-    if len(sample) < p.codebook_size:
-        raise DataError(f"only {len(sample)} flow entries above the OTSU threshold {threshold:.3f} px for a "
-                        f"{p.codebook_size}-word codebook; is the flow (backend {p.backend}) all zero?")
-    tick = time.perf_counter()
-    result = kmeans(sample, p.codebook_size, seed, niter=p.codebook_iters)
-    timings["codebook_s"] = time.perf_counter() - tick
-    summary = {"otsu_threshold": threshold, "entries": histogram.total, "entries_above": above,
-               "otsu_bin_width": p.otsu_bin_width, "sample_rate": rate, "sample_entries": int(len(sample)),
-               "inertia": result.inertia}
-    return Codebook(threshold, result.centroids, summary)
-
-
-def oracle_labels(source: VideoSource) -> tuple[np.ndarray, list[str], np.ndarray]:
-    """Every clip's true motion program (``meta["motion"]``) as an index into the sorted motion
-    names, those names, and the source's own labels (for NMI/ARI, as for flow labels)."""
-    samples = [source[i] for i in range(len(source))]
-    motions = [s.meta.get("motion") for s in samples]
-    if not motions or any(m is None for m in motions):
-        raise ConfigError("pseudolabels.source=oracle needs clips whose meta names their true motion "
-                          f"(the synthetic source); {type(source).__name__} has none")
-    names = sorted(set(motions))
-    labels = np.array([names.index(m) for m in motions], np.int64)
-    return labels, names, np.array([s.label for s in samples], np.int64)
-
-
-def shuffle_labels(labels: np.ndarray, seed: int) -> np.ndarray:
-    """The labels of the used clips (>= 0) permuted among themselves; skipped clips stay -1."""
-    out = labels.copy()
-    used = np.flatnonzero(labels >= 0)
-    out[used] = labels[used][np.random.default_rng(seed).permutation(len(used))]
-    return out
-
-
 @register_stage
 class PseudoLabelsStage(Stage):
     kind = "pseudolabels"
@@ -224,26 +127,27 @@ class PseudoLabelsStage(Stage):
         progress = bool(OmegaConf.select(ctx.cfg, "trainer.progress_bar", default=True))
         info = {**backend, "flow_cache": str(cache.dir), "split": p.split,
                 "source_skipped": getattr(source, "skip_records", list)()}
-        if shard is None and len(source) < p.clusters:  # fail before the flow pass
-            raise DataError(_too_few_clips(len(source), info["source_skipped"], [], p.clusters, ctx))
+        where = OmegaConf.select(ctx.cfg, "data.video.root", default=None) or ctx.cfg.data.video.source
+        setting = f"pipeline.stages.{ctx.name}.params.clusters"
+        if shard is None:  # fail before the flow pass
+            require_clips(len(source), p.clusters, info["source_skipped"], [], where, setting)
 
         with ClipPool(p.workers, source, config, progress) as pool:
             tick = time.perf_counter()
             histogram = MagnitudeHistogram(p.otsu_bin_width, p.otsu_max_magnitude)
-            records = _collect(pool.map(flow_task, shard_indices(len(source), shard), f"flow ({p.backend})"),
-                               histogram)
+            records = collect_flow_records(pool.map(flow_task, shard_indices(len(source), shard),
+                                                    f"flow ({p.backend})"), histogram)
             timings.update(flow_pass_s=time.perf_counter() - tick, read_s_sum=sum(r.read_s for r in records),
                            flow_s_sum=sum(r.flow_s for r in records if not r.cached))
             used, skipped = self._check_flow(records, cache, info, ctx)
             if shard is not None:
                 return self._finish_shard(ctx, cache, shard, used, skipped, info, timings, start)
-            if len(used) < p.clusters:
-                raise DataError(_too_few_clips(len(used), info["source_skipped"], skipped, p.clusters, ctx))
+            require_clips(len(used), p.clusters, info["source_skipped"], skipped, where, setting)
             ids = [r.video_id for r in used]
-            codebook = build_codebook(pool, ids, histogram, p, seed, timings)
+            codebook = build_codebook(pool, ids, histogram, size=p.codebook_size, sample_size=p.codebook_sample,
+                                      iters=p.codebook_iters, seed=seed, backend=p.backend, timings=timings)
             tick = time.perf_counter()
-            tasks = [(v, codebook.centroids, codebook.threshold, p.encoding, p.vlad_normalization) for v in ids]
-            vlads = np.stack(list(pool.map(vlad_task, tasks, p.encoding.upper())))
+            vlads = encode_clips(pool, ids, codebook, p.encoding, p.vlad_normalization)
             timings["vlad_s"] = time.perf_counter() - tick
 
         tick = time.perf_counter()
@@ -261,7 +165,7 @@ class PseudoLabelsStage(Stage):
         timings["total_s"] = time.perf_counter() - start
         sizes = np.bincount(clusters.labels, minlength=p.clusters)
         metrics = {
-            **scores, "source": p.source, "epe": _mean_epe(used), "otsu_threshold": codebook.threshold,
+            **scores, "source": p.source, "epe": mean_epe(used), "otsu_threshold": codebook.threshold,
             "clips_used": len(used),
             "clips_skipped": len(skipped) + len(info["source_skipped"]), "flow_computed": info["flow_computed"],
             "flow_cached": info["flow_cached"], "cluster_sizes_max": int(sizes.max()),
@@ -301,7 +205,7 @@ class PseudoLabelsStage(Stage):
             raise DataError(f"{cache.dir}: every shard marker is there but {len(missing)} clip(s) have no "
                             f"cached flow, e.g. {missing[:10]}; rerun their shards or delete "
                             f"{cache.dir / 'shards'} to compute them here")
-        used, skipped = _split(records)
+        used, skipped = split_records(records)
         info.update(flow_computed=sum(not r.cached for r in used), flow_cached=sum(r.cached for r in used))
         if used:
             shape = (used[0].pairs, 2, *used[0].shape)
@@ -321,4 +225,4 @@ class PseudoLabelsStage(Stage):
                           json.dumps({**summary, "marker": str(marker)}, indent=1, default=float))
         return {"shard": f"{shard[0]}/{shard[1]}", "clips_used": len(used), "clips_skipped": len(skipped),
                 "flow_computed": info["flow_computed"], "flow_cached": info["flow_cached"],
-                "epe": _mean_epe(used), "total_s": timings["total_s"]}
+                "epe": mean_epe(used), "total_s": timings["total_s"]}

@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 
 from motionlab.data.datamodules import CombinedDataModule, VideoClipDataModule
+from motionlab.lit.vre import VRETrainingModule
 from motionlab.models.encoders import ClassifierHead, build_encoder
 from motionlab.models.motion import MotionGRU
 from motionlab.models.parts import load_parts, save_parts
-from motionlab.models.vre import VRETraining
 from motionlab.pipeline import Stage, StageContext, register_stage
 from motionlab.training import build_trainer, cache_dir, fit_resumable, image_datamodule, seed_stage
 
@@ -81,7 +81,7 @@ class VREStage(Stage):
         for name, part in trained.items():
             if name in parts:
                 part.load_state_dict(parts[name])
-        module = VRETraining(
+        module = VRETrainingModule(
             encoder, classifier, gru, motion_head, num_classes=images.num_classes, update=list(p.train_parts),
             main_weight=p.main_weight, proxy_weight=p.proxy_weight, losses=list(p.losses),
             motion_subclip=int(cfg.data.video.motion_subclip), delta_t=int(cfg.data.video.delta_t),

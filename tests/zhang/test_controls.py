@@ -9,7 +9,7 @@ from torch import nn
 
 from motionlab.config.preflight import compose_config
 from motionlab.data.datamodules import ImageDataModule
-from motionlab.models.classifier import ImageClassifier, OracleMotionClassifier
+from motionlab.lit.classifier import ImageClassifierModule, OracleMotionClassifierModule
 from motionlab.models.encoders import ClassifierHead
 from motionlab.models.parts import load_parts
 from motionlab.pipeline import plan_pipeline
@@ -28,7 +28,7 @@ class _Blind(nn.Module):
         return image.new_zeros(len(image), 4)
 
 
-def _fit_accuracy(module: ImageClassifier, batch: dict[str, torch.Tensor], steps: int = 150) -> float:
+def _fit_accuracy(module: ImageClassifierModule, batch: dict[str, torch.Tensor], steps: int = 150) -> float:
     opt = torch.optim.Adam(module.head.parameters(), lr=1e-2)
     for _ in range(steps):
         opt.zero_grad()
@@ -42,8 +42,8 @@ def test_the_true_motion_reaches_the_oracle_head():
     torch.manual_seed(0)
     motions = torch.arange(40) % 5
     batch = {"image": torch.zeros(40, 3, 8, 8), "label": motions, "motion": motions}
-    oracle = OracleMotionClassifier(_Blind(), ClassifierHead(4 + 5, 16, 5, dropout=0.0), 5, 5, 1e-2, 1000, 0.1)
-    plain = ImageClassifier(_Blind(), ClassifierHead(4, 16, 5, dropout=0.0), 5, 1e-2, 1000, 0.1)
+    oracle = OracleMotionClassifierModule(_Blind(), ClassifierHead(4 + 5, 16, 5, dropout=0.0), 5, 5, 1e-2, 1000, 0.1)
+    plain = ImageClassifierModule(_Blind(), ClassifierHead(4, 16, 5, dropout=0.0), 5, 1e-2, 1000, 0.1)
     assert _fit_accuracy(oracle, batch) == 1.0
     assert _fit_accuracy(plain, batch) <= 0.2 + 1e-6  # chance: one class of five
 

@@ -17,13 +17,14 @@ from torchmetrics.classification import MulticlassAccuracy
 
 from motionlab.data.clips import motion_subclip_starts, other_video_rows, smoothness_starts
 from motionlab.data.transforms import normalize
+from motionlab.lit.optim import configure_adam
 from motionlab.losses.smoothness import first_order_smoothness, second_order_smoothness
 from motionlab.models.motion import MotionGRU
 
 PROXY_LOSSES = ("motion", "smooth1", "smooth2")
 
 
-class VRETraining(pl.LightningModule):
+class VRETrainingModule(pl.LightningModule):
     def __init__(self, encoder: nn.Module, classifier: nn.Module, gru: MotionGRU, motion_head: nn.Module, *,
                  num_classes: int, update: Sequence[str], main_weight: float, proxy_weight: float,
                  losses: Sequence[str], motion_subclip: int, delta_t: int, margin: float, image_size: int,
@@ -45,7 +46,7 @@ class VRETraining(pl.LightningModule):
         self.lr, self.lr_decay_every, self.lr_decay = lr, lr_decay_every, lr_decay
         self.test_acc = MulticlassAccuracy(num_classes, average="micro")
 
-    def train(self, mode: bool = True) -> VRETraining:
+    def train(self, mode: bool = True) -> VRETrainingModule:
         super().train(mode)
         for name, part in self.parts.items():
             if name not in self.update:
@@ -108,6 +109,4 @@ class VRETraining(pl.LightningModule):
 
     def configure_optimizers(self):
         params = [p for p in self.parameters() if p.requires_grad]
-        opt = torch.optim.Adam(params, lr=self.lr)
-        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=self.lr_decay_every, gamma=self.lr_decay)
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+        return configure_adam(params, self.lr, 0.0, "step", step_size=self.lr_decay_every, gamma=self.lr_decay)

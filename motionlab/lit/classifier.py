@@ -1,4 +1,4 @@
-"""The Lightning module of every image-classification step (UNREG; Algorithm 1 steps 1, 3, 5)."""
+"""The LightningModule of every image-classification step (UNREG; Algorithm 1 steps 1, 3, 5)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import torch.nn.functional as F
 from torch import nn
 from torchmetrics.classification import MulticlassAccuracy
 
+from motionlab.lit.optim import configure_adam
 
-class ImageClassifier(pl.LightningModule):
+
+class ImageClassifierModule(pl.LightningModule):
     """``head(features(x))`` trained with cross-entropy (Lmain / L_MRA). With
     ``train_features=False`` the feature extractor is frozen and kept in eval mode (no dropout), so
     only the head learns — step 5 of Algorithm 1 updates θa alone."""
@@ -25,7 +27,7 @@ class ImageClassifier(pl.LightningModule):
         self.test_acc = MulticlassAccuracy(num_classes, average="micro")
         self.test_mean_class_acc = MulticlassAccuracy(num_classes, average="macro")
 
-    def train(self, mode: bool = True) -> ImageClassifier:
+    def train(self, mode: bool = True) -> ImageClassifierModule:
         super().train(mode)
         if not self.train_features:
             self.features.eval()
@@ -56,12 +58,11 @@ class ImageClassifier(pl.LightningModule):
 
     def configure_optimizers(self):
         params = [p for p in self.parameters() if p.requires_grad]
-        opt = torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
-        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=self.lr_decay_every, gamma=self.lr_decay)
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+        return configure_adam(params, self.lr, self.weight_decay, "step", step_size=self.lr_decay_every,
+                              gamma=self.lr_decay)
 
 
-class OracleMotionClassifier(ImageClassifier):
+class OracleMotionClassifierModule(ImageClassifierModule):
     """The oracle MR control: the head sees [one-hot of the image's true motion; features(x)], the
     most that knowing an image's motion can add to its visual features (the MRA head sees [MR; f(x)]).
     Needs image batches that carry ``motion`` (synthetic data)."""
