@@ -102,12 +102,15 @@ class ClipVideoSource:
                  self.num_listed, len(self.skipped))
 
     # ------------------------------------------------------------------------------- selection
+    def _indices(self, entry: VideoEntry) -> list[int]:
+        return [entry.start_frame + i for i in self.frame_indices]
+
     def _key(self, entry: VideoEntry) -> str:
-        return ClipCache.key(self.reader.files(entry, self.frame_indices), self.frame_indices, self.size,
-                             self.reader.tag)
+        indices = self._indices(entry)
+        return ClipCache.key(self.reader.files(entry, indices), indices, self.size, self.reader.tag)
 
     def _decode_into_cache(self, entry: VideoEntry, key: str) -> tuple[np.ndarray, dict[str, Any]]:
-        frames, meta = self.reader.read(entry, self.frame_indices, self.size)
+        frames, meta = self.reader.read(entry, self._indices(entry), self.size)
         self.cache.save(key, frames, meta)
         return frames, meta
 
@@ -155,7 +158,7 @@ class ClipVideoSource:
         frames, meta = cached
         return VideoSample(frames=frames, video_id=entry.video_id, label=entry.label, meta={
             "path": entry.path, "dataset": self.dataset, "split": self.split,
-            "frame_indices": list(self.frame_indices), **meta})
+            "frame_indices": self._indices(entry), **meta})
 
     def labels(self) -> np.ndarray:
         """True action labels of the selected videos (-1 where none), without decoding."""
