@@ -1,0 +1,24 @@
+# Learned flow on real footage (issue 14): PWC-lite pretrained on a folder of videos, measured on
+# real photos with exact ground truth, and timed against OpenCV's backends and published fast nets.
+FLOW_VIDEOS ?= /tmp/opencv-doc/usr/share/doc/opencv-doc/examples/data
+FLOW_TRAIN := $(BIN)/motionlab trainer.progress_bar=false
+
+.PHONY: flow-real flow-real-fast flow-synthetic flow-checkpoints flow-gt-bench bench-flow
+flow-real: install  ## PWC-lite pretrained unsupervised on real footage (default: opencv-doc videos) -> artifact store
+	-@$(MAKE) --no-print-directory opencv-doc
+	$(FLOW_TRAIN) experiment=flow_real data.video.root=$(FLOW_VIDEOS)
+
+flow-real-fast: install  ## the fast PWC-lite variant, pretrained as flow-real -> artifact store
+	-@$(MAKE) --no-print-directory opencv-doc
+	$(FLOW_TRAIN) experiment=flow_real_fast data.video.root=$(FLOW_VIDEOS)
+
+flow-synthetic: install  ## PWC-lite pretrained on the synthetic motion videos (UF-TSN's CPU flow stage) -> artifact store
+	$(FLOW_TRAIN) experiment=flow_synthetic
+
+flow-checkpoints: flow-real flow-real-fast flow-synthetic  ## all three (a finished one is found in the store, not retrained)
+
+flow-gt-bench: flow-checkpoints  ## EPE of every flow backend on opencv-doc photos with exact ground truth -> experiments/flow_real_gt/
+	$(PY) -m motionlab.bench.flow_gt --out experiments/flow_real_gt --command "make $@"
+
+bench-flow: flow-checkpoints  ## pairs/s of every flow backend and net, same frames and threads -> experiments/benchmarks/flow/
+	$(PY) -m motionlab.bench.flow --out experiments/benchmarks/flow --command "make $@"
