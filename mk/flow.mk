@@ -7,6 +7,7 @@ FLOW_TRAIN := $(BIN)/motionlab trainer.progress_bar=false
 FLOW_REAL_STEPS ?= 600
 FLOW_FAST_STEPS ?= 1800
 FLOW_SYNTH_STEPS ?= 2000
+BENCH_ENV ?= /work/benchenv  # a separate venv for ptlflow (its pins are not the project's)
 STEPS = pipeline.stages.flow.params.max_steps
 FLOW_NETS := --net "PWC-lite synthetic-trained=flow_synthetic:$(FLOW_SYNTH_STEPS)" \
   --net "PWC-lite real-trained=flow_real:$(FLOW_REAL_STEPS)" --net "PWC-lite fast real-trained=flow_real_fast:$(FLOW_FAST_STEPS)"
@@ -29,6 +30,7 @@ flow-gt-bench: flow-checkpoints  ## EPE of every flow backend on opencv-doc phot
 	$(PY) -m motionlab.bench.flow_gt --out experiments/flow_real_gt $(FLOW_NETS) \
 	  --command "make $@ FLOW_REAL_STEPS=$(FLOW_REAL_STEPS) FLOW_FAST_STEPS=$(FLOW_FAST_STEPS) FLOW_SYNTH_STEPS=$(FLOW_SYNTH_STEPS)"
 
-bench-flow: flow-checkpoints  ## pairs/s of every flow backend and net, same frames and threads -> experiments/benchmarks/flow/
-	$(PY) -m motionlab.bench.flow --out experiments/benchmarks/flow $(FLOW_NETS) \
-	  --command "make $@ FLOW_REAL_STEPS=$(FLOW_REAL_STEPS) FLOW_FAST_STEPS=$(FLOW_FAST_STEPS) FLOW_SYNTH_STEPS=$(FLOW_SYNTH_STEPS)"
+bench-flow: install  ## pairs/s of every flow backend, PWC-lite variant and ptlflow net, same frames and threads -> experiments/benchmarks/flow/
+	-@$(MAKE) --no-print-directory opencv-doc
+	test -x $(BENCH_ENV)/bin/python || (python3 -m venv $(BENCH_ENV) && $(BENCH_ENV)/bin/pip install -q ptlflow) || true
+	MOTIONLAB_BENCH_PYTHON=$(BENCH_ENV)/bin/python $(PY) -m motionlab.bench.flow --out experiments/benchmarks/flow --command "make $@"

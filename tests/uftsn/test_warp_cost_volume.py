@@ -55,15 +55,6 @@ def local_correlation_reference(f1: torch.Tensor, f2: torch.Tensor, radius: int)
     return out
 
 
-def local_correlation_per_offset(f1: torch.Tensor, f2: torch.Tensor, radius: int) -> torch.Tensor:
-    """The previous implementation: one product of whole maps per offset (the old result)."""
-    h, w = f1.shape[-2:]
-    padded = torch.nn.functional.pad(f2, (radius, radius, radius, radius))
-    costs = [(f1 * padded[:, :, radius + dy:radius + dy + h, radius + dx:radius + dx + w]).sum(1)
-             for dy, dx in displacements(radius)]
-    return torch.stack(costs, dim=1) / f1.shape[1]
-
-
 @pytest.mark.parametrize("radius", [1, 2])
 def test_cost_volume_matches_brute_force(radius):
     torch.manual_seed(0)
@@ -77,8 +68,11 @@ def test_cost_volume_matches_brute_force(radius):
                                           ((3, 16, 11, 50), 2)])
 @pytest.mark.parametrize("channels_last", [False, True])
 def test_banded_matmul_cost_volume_equals_per_offset_products(shape, radius, channels_last):
-    """Values and gradients equal to the old per-offset implementation, for widths that are and are
-    not multiples of the row block, feature maps smaller than the window, either memory format."""
+    """The banded-matmul candidate of ``motionlab.bench.flow``: values and gradients equal to the cost
+    volume in use, for widths that are and are not multiples of the row block, feature maps smaller
+    than the window, either memory format."""
+    from motionlab.bench.flow import banded_correlation_sums
+
     torch.manual_seed(1)
     f1, f2 = torch.randn(*shape, dtype=torch.float64), torch.randn(*shape, dtype=torch.float64)
     if channels_last:
@@ -86,7 +80,7 @@ def test_banded_matmul_cost_volume_equals_per_offset_products(shape, radius, cha
     f1.requires_grad_(True)
     f2.requires_grad_(True)
     weights = torch.randn(shape[0], (2 * radius + 1) ** 2, *shape[2:], dtype=torch.float64)
-    fast, old = local_correlation(f1, f2, radius), local_correlation_per_offset(f1, f2, radius)
+    fast, old = banded_correlation_sums(f1, f2, radius) / shape[1], local_correlation(f1, f2, radius)
     assert torch.allclose(fast, old, atol=1e-12)
     grads_fast = torch.autograd.grad((fast * weights).sum(), (f1, f2))
     grads_old = torch.autograd.grad((old * weights).sum(), (f1, f2))
