@@ -14,6 +14,7 @@ from motionlab.flow.io import read_flo
 from motionlab.task import train
 
 
+@pytest.mark.slow  # minutes on the shared 2-core CPU (517 s for both under load)
 @pytest.mark.parametrize("experiment", ["flow_real", "flow_real_fast"])
 def test_flow_real_trains_stores_and_serves_its_checkpoint(experiment, cfg_factory, tmp_path):
     videos = tmp_path / "videos"
