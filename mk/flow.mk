@@ -7,7 +7,8 @@ FLOW_TRAIN := $(BIN)/motionlab trainer.progress_bar=false
 FLOW_REAL_STEPS ?= 600
 FLOW_FAST_STEPS ?= 1800
 FLOW_SYNTH_STEPS ?= 2000
-BENCH_ENV ?= /work/benchenv  # a separate venv for ptlflow (its pins are not the project's)
+# a separate venv for ptlflow (its pins are not the project's)
+BENCH_ENV ?= /work/benchenv
 STEPS = pipeline.stages.flow.params.max_steps
 FLOW_NETS := --net "PWC-lite synthetic-trained=flow_synthetic:$(FLOW_SYNTH_STEPS)" \
   --net "PWC-lite real-trained=flow_real:$(FLOW_REAL_STEPS)" --net "PWC-lite fast real-trained=flow_real_fast:$(FLOW_FAST_STEPS)"
