@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from motionlab.bench._flow_nets import FlowNet
+from motionlab.core.errors import DataError
 from motionlab.eval.results import write_results
 from motionlab.eval.stats import Summary, paired_differences, summarize
 from motionlab.flow.base import build_flow
@@ -69,9 +70,15 @@ def main(argv: list[str] | None = None) -> None:
     photos = [args.photos / name for name in PHOTOS if (args.photos / name).is_file()]
     pairs = photo_pairs(photos, HEIGHT, WIDTH, args.seed)
     methods = [(label, build_flow(name, **params)) for label, name, params in OPENCV_BACKENDS]
-    nets = [FlowNet.parse(spec) for spec in args.net]
-    methods += [(f"{n.label} ({n.experiment}, {n.steps} steps)", build_flow("pwclite", checkpoint=str(n.checkpoint())))
-                for n in nets]
+    missing = []
+    for net in map(FlowNet.parse, args.net):
+        try:
+            checkpoint = net.checkpoint()
+        except DataError as err:  # recorded in the results, not fatal: the other rows still mean something
+            missing.append(f"- {net.label}: {err}")
+            continue
+        label = f"{net.label} ({net.experiment}, {net.steps} steps)"
+        methods.append((label, build_flow("pwclite", checkpoint=str(checkpoint))))
     methods.append(("zero flow", lambda a, b: np.zeros((2, *a.shape[:2]), np.float32)))
     epes = {label: pair_epes(estimator, pairs) for label, estimator in methods}
 
@@ -94,7 +101,7 @@ Camera: rotation ≤ 3°, zoom ≤ 4 %, shift ≤ 8 px, mild perspective; patch:
 zoom ≤ 6 %, shift ≤ 14 px (motionlab/flow/homography.py). PWC-lite checkpoints: the artifact-store
 flow_net.pt of each experiment at the steps named (random-crop training as conf/stage/flow_pretrain_real.yaml;
 fewer steps than the experiment's default where the command says so).
-"""
+""" + ("\n## Not measured (no checkpoint)\n\n" + "\n".join(missing) + "\n" if missing else "")
     write_results(args.out, f"Real-image flow benchmark with exact ground truth ({HEIGHT}x{WIDTH})", args.command,
                   ["method", "EPE all (px)", "EPE moving (px)", "EPE boundary (px)",
                    f"moving: difference to {BASELINE}"],
