@@ -10,11 +10,11 @@ dominated by feature magnitude, not by similarity: on textured test pairs their 
 true displacement for ~3% of moving pixels, against ~60% for the normalised ones, so a decoder
 has something to read from the first step (see docs in ``motionlab/models/pwc_lite.py``).
 
-A banded batched-matmul form (per row offset, GEMMs of runs of a row against the reachable
-window, the offsets read as a band of the product) gives the same values; timed side by side on
-this CPU it was slower than the product per offset (``motionlab.bench.flow``, results in
-``experiments/benchmarks/flow/``), so the per-offset product stays. Definitions for the tests:
-``tests/uftsn/test_warp_cost_volume.py``.
+A banded batched-matmul form (``motionlab.bench.flow.banded_correlation_sums``: per row offset,
+GEMMs of runs of a row against the window they reach, the offsets read as a band of the product)
+gives the same values; it is timed against this one by ``make bench-flow``
+(``experiments/benchmarks/flow/``) and replaces it only once a run on a quiet machine shows it
+faster. Definitions for the tests: ``tests/uftsn/test_warp_cost_volume.py``.
 """
 
 from __future__ import annotations
