@@ -10,8 +10,8 @@ from omegaconf import OmegaConf
 from motionlab.config.preflight import CONF_DIR, compose_config
 from motionlab.task import train
 
-# Smoke-run (with more checks) by their own packages: tests/uftsn, tests/cgmu.
-OWN_SMOKE_TESTS = ("uftsn_", "cgmu_")
+# Smoke-run (with more checks) by their own packages: tests/uftsn, tests/cgmu, tests/flow.
+OWN_SMOKE_TESTS = ("uftsn_", "cgmu_", "flow_real")  # flow_real*: tests/flow/test_flow_real.py
 # Minutes on a 2-core CPU even at 3 steps: in `make test-all` only.
 SLOW = ("zhang_vgg16", "zhang_unreg_vgg16", "zhang_unreg_matched_vgg16")
 

@@ -4,6 +4,7 @@
     motionlab-flow --video clip.avi --out flow_dir/                       # every consecutive pair
     motionlab-flow --video clip.avi --out flow_dir/ --key-frames 12 --interval 3
     motionlab-flow --method tvl1 --param scale_step=0.5 --param warps=5 ...
+    motionlab-flow --method pwclite --checkpoint STORE/flow_pretrain/<key>/flow_net.pt ...   # make flow-real
     motionlab-flow --list                                                 # backends and params
 """
 
@@ -117,6 +118,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--method", default=DEFAULT_METHOD, help=f"flow backend (default {DEFAULT_METHOD})")
     parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                         help="backend parameter, repeatable (see --list)")
+    parser.add_argument("--checkpoint", help="learned backends (pwclite): the flow_net.pt to load "
+                        "(same as --param checkpoint=PATH)")
     parser.add_argument("--key-frames", type=int, help="video: only the first K frames at --interval")
     parser.add_argument("--interval", type=int, default=3, help="video: frames between key frames (default 3)")
     parser.add_argument("--no-png", action="store_true", help="write .flo only")
@@ -138,7 +141,10 @@ def main(argv: list[str] | None = None) -> int:
     if (args.video is None) == (len(args.frames) != 2):
         parser.error("give either two images (FRAME1 FRAME2) or --video PATH")
     try:
-        estimator = build_flow(args.method, **parse_params(args.param))
+        params = parse_params(args.param)
+        if args.checkpoint:
+            params["checkpoint"] = args.checkpoint
+        estimator = build_flow(args.method, **params)
         start = time.perf_counter()
         if args.video is not None:
             pairs = flow_for_video(estimator, args.video, args.out, args.key_frames, args.interval,

@@ -2,7 +2,11 @@
 interface as the OpenCV backends, so pseudo labels, ``motionlab-flow`` and the flow caches can use
 it by name::
 
-    motionlab-flow --method pwclite --param checkpoint=STORE/flow_pretrain/<key>/flow_net.pt A.png B.png
+    motionlab-flow --method pwclite --checkpoint STORE/flow_pretrain/<key>/flow_net.pt A.png B.png
+
+Inference runs in ``torch.inference_mode`` with the net and the frames in channels-last memory
+format (the convolutions' fast layout on CPU, and the cost volume reads channels last): the
+same flow as the training layout, faster.
 """
 
 from __future__ import annotations
@@ -23,12 +27,13 @@ from motionlab.flow.base import FlowEstimator, register_flow
 class PWCLiteParams:
     """``checkpoint``: the ``flow_net.pt`` of a ``flow_pretrain`` stage. ``batch_pairs``: frame pairs
     per forward pass in ``clip``; ``device``: ``cpu`` or ``cuda``; ``threads``: CPU threads for
-    torch (0 leaves torch's default)."""
+    torch (0 leaves torch's default); ``channels_last``: the memory format of net and frames."""
 
     checkpoint: str = ""
     batch_pairs: int = 16
     device: str = "cpu"
     threads: int = 0
+    channels_last: bool = True
 
     def __post_init__(self) -> None:
         if not self.checkpoint:
@@ -52,7 +57,8 @@ class PWCLiteFlow(FlowEstimator):
         if self.params.threads:
             torch.set_num_threads(self.params.threads)
         self.device = torch.device(self.params.device)
-        self.net = load_pwclite(self.params.checkpoint).to(self.device)
+        self.memory_format = torch.channels_last if self.params.channels_last else torch.contiguous_format
+        self.net = load_pwclite(self.params.checkpoint).to(self.device, memory_format=self.memory_format)
 
     @cached_property
     def _digest(self) -> str:
@@ -64,7 +70,7 @@ class PWCLiteFlow(FlowEstimator):
 
     def _to_tensor(self, frames: np.ndarray) -> torch.Tensor:
         images = torch.from_numpy(np.ascontiguousarray(frames)).to(self.device)
-        return images.permute(0, 3, 1, 2).float() / 255.0
+        return (images.permute(0, 3, 1, 2).float() / 255.0).contiguous(memory_format=self.memory_format)
 
     @torch.inference_mode()
     def compute(self, frame1: np.ndarray, frame2: np.ndarray) -> np.ndarray:

@@ -9,6 +9,12 @@ by cosine similarity (in [-1, 1], no ``/ C``). Raw dot products of freshly initi
 dominated by feature magnitude, not by similarity: on textured test pairs their argmax sits at the
 true displacement for ~3% of moving pixels, against ~60% for the normalised ones, so a decoder
 has something to read from the first step (see docs in ``motionlab/models/pwc_lite.py``).
+
+A banded batched-matmul form (``motionlab.bench.flow.banded_correlation_sums``: per row offset,
+GEMMs of runs of a row against the window they reach, the offsets read as a band of the product)
+gives the same values; it is timed against this one by ``make bench-flow``
+(``experiments/benchmarks/flow/``) and replaces it only once a run on a quiet machine shows it
+faster. Definitions for the tests: ``tests/uftsn/test_warp_cost_volume.py``.
 """
 
 from __future__ import annotations
@@ -40,20 +46,6 @@ def local_correlation(f1: torch.Tensor, f2: torch.Tensor, radius: int) -> torch.
         for dy, dx in displacements(radius)
     ]
     return torch.stack(costs, dim=1) / channels
-
-
-def local_correlation_reference(f1: torch.Tensor, f2: torch.Tensor, radius: int) -> torch.Tensor:
-    """The same cost volume as a loop over every pixel and offset: slow on purpose, the reference for
-    tests and the naive baseline of ``motionlab.bench.uftsn``."""
-    b, c, h, w = f1.shape
-    out = torch.zeros(b, (2 * radius + 1) ** 2, h, w, dtype=f1.dtype)
-    for k, (dy, dx) in enumerate(displacements(radius)):
-        for y in range(h):
-            for x in range(w):
-                y2, x2 = y + dy, x + dx
-                if 0 <= y2 < h and 0 <= x2 < w:
-                    out[:, k, y, x] = (f1[:, :, y, x] * f2[:, :, y2, x2]).sum(1) / c
-    return out
 
 
 class CostVolume(nn.Module):

@@ -5,6 +5,8 @@ and backward (the paper's backward-flow augmentation).
 Then the flow is measured where ground truth exists: EPE on every consecutive key-frame pair of
 the test videos, next to OpenCV TV-L1 and DIS (and zero flow) on the same pairs, and colour-wheel
 figures (frame, ground truth, ours, TV-L1, DIS) are written to ``figures/``.
+Without ground truth (real footage, ``data/video=video_folder``) the held-out clips give the
+unsupervised loss of the net next to zero flow's instead.
 Artifacts: ``flow_net.pt`` (config + weights, read by ``tsn_motion`` and the ``pwclite`` flow
 backend), ``figures/*.png``, ``flow_eval.json``.
 """
@@ -22,7 +24,7 @@ from motionlab.data.datamodules import VideoClipDataModule
 from motionlab.data.types import VideoSource
 from motionlab.flow.videos import FLOW_NET, evaluate_flow_net
 from motionlab.flow.viz import flow_to_rgb, save_rgb_png
-from motionlab.lit.flow import UnsupervisedFlowModule
+from motionlab.lit.flow import UnsupervisedFlowModule, held_out_loss
 from motionlab.losses.unsupervised import UnsupervisedLossParams
 from motionlab.models.parts import count_parameters
 from motionlab.models.pwc_lite import PWCLite, PWCLiteConfig, save_pwclite
@@ -37,6 +39,7 @@ class FlowPretrainParams:
     bidirectional: bool = True  # also learn 2->1 flow (paper: augmentation)
     max_steps: int = 100000
     batch_size: int = 8  # videos per step, one random consecutive pair each
+    crop: list[int] | None = None  # [h, w]: train on one random window of each pair (None: whole frames)
     lr: float = 1.0e-4  # Adam
     weight_decay: float = 0.0
     checkpoint_every: int = 500
@@ -87,5 +90,7 @@ class FlowPretrainStage(Stage):
                                                         p.eval_batch_size, list(p.compare_with), p.moving_threshold)
                 metrics.update(flow_metrics)
                 write_figures(ctx, test, flows, p.num_figures)
+            else:
+                metrics.update(held_out_loss(net, test, UnsupervisedLossParams(**plain(p.loss))))
             atomic_write_text(ctx.work_dir / "flow_eval.json", json.dumps(metrics, indent=2))
         return metrics

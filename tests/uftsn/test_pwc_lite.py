@@ -126,3 +126,16 @@ def test_checkpoint_round_trip_and_flow_backend(tmp_path):
         build_flow("pwclite")
     with pytest.raises(DataError, match="not found"):
         build_flow("pwclite", checkpoint=str(tmp_path / "nope.pt"))
+
+
+def test_channels_last_gives_the_same_flow():
+    """The backend's inference layout (channels last) changes the speed, not the flow."""
+    torch.manual_seed(0)
+    net = build_pwclite().eval()
+    img1, img2 = _pair()
+    with torch.inference_mode():
+        plain = net(img1, img2)
+        fast = net.to(memory_format=torch.channels_last)(img1.contiguous(memory_format=torch.channels_last),
+                                                         img2.contiguous(memory_format=torch.channels_last))
+    for a, b in zip(plain, fast, strict=True):
+        assert torch.allclose(a, b, atol=1e-5)

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from motionlab.models.cost_volume import CostVolume, local_correlation, local_correlation_reference
+from motionlab.models.cost_volume import CostVolume, displacements, local_correlation
 from motionlab.models.warp import backward_warp, out_of_bounds_mask, resize_flow
 
 
@@ -42,6 +42,19 @@ def test_resize_flow_scales_vectors():
     assert torch.allclose(up[:, 1], torch.full((1, 8, 18), -4.0))
 
 
+def local_correlation_reference(f1: torch.Tensor, f2: torch.Tensor, radius: int) -> torch.Tensor:
+    """The definition as a loop over every pixel and offset."""
+    b, c, h, w = f1.shape
+    out = torch.zeros(b, (2 * radius + 1) ** 2, h, w, dtype=f1.dtype)
+    for k, (dy, dx) in enumerate(displacements(radius)):
+        for y in range(h):
+            for x in range(w):
+                y2, x2 = y + dy, x + dx
+                if 0 <= y2 < h and 0 <= x2 < w:
+                    out[:, k, y, x] = (f1[:, :, y, x] * f2[:, :, y2, x2]).sum(1) / c
+    return out
+
+
 @pytest.mark.parametrize("radius", [1, 2])
 def test_cost_volume_matches_brute_force(radius):
     torch.manual_seed(0)
@@ -49,6 +62,30 @@ def test_cost_volume_matches_brute_force(radius):
     fast = local_correlation(f1, f2, radius)
     assert fast.shape == (2, (2 * radius + 1) ** 2, 6, 7)
     assert torch.allclose(fast, local_correlation_reference(f1, f2, radius), atol=1e-6)
+
+
+@pytest.mark.parametrize("shape,radius", [((1, 3, 4, 16), 1), ((2, 8, 9, 37), 4), ((1, 5, 3, 3), 3),
+                                          ((3, 16, 11, 50), 2)])
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_banded_matmul_cost_volume_equals_per_offset_products(shape, radius, channels_last):
+    """The banded-matmul candidate of ``motionlab.bench.flow``: values and gradients equal to the cost
+    volume in use, for widths that are and are not multiples of the row block, feature maps smaller
+    than the window, either memory format."""
+    from motionlab.bench.flow import banded_correlation_sums
+
+    torch.manual_seed(1)
+    f1, f2 = torch.randn(*shape, dtype=torch.float64), torch.randn(*shape, dtype=torch.float64)
+    if channels_last:
+        f1, f2 = f1.to(memory_format=torch.channels_last), f2.to(memory_format=torch.channels_last)
+    f1.requires_grad_(True)
+    f2.requires_grad_(True)
+    weights = torch.randn(shape[0], (2 * radius + 1) ** 2, *shape[2:], dtype=torch.float64)
+    fast, old = banded_correlation_sums(f1, f2, radius) / shape[1], local_correlation(f1, f2, radius)
+    assert torch.allclose(fast, old, atol=1e-12)
+    grads_fast = torch.autograd.grad((fast * weights).sum(), (f1, f2))
+    grads_old = torch.autograd.grad((old * weights).sum(), (f1, f2))
+    for new, ref in zip(grads_fast, grads_old, strict=True):
+        assert torch.allclose(new, ref, atol=1e-12)
 
 
 def test_cost_volume_peaks_at_true_shift():

@@ -80,13 +80,15 @@ class Skip:
 @dataclass(frozen=True)
 class VideoEntry:
     """One listed video: absolute path of the file (or rawframe folder), label (-1 if none), id
-    (the path relative to the video root, without extension), and the frame count where the list
-    declares one (rawframes)."""
+    (the path relative to the video root, without extension), the frame count where the list
+    declares one (rawframes), and the first frame of its clip (several clips of one long video,
+    as ``video_folder`` lists them)."""
 
     path: str
     label: int
     video_id: str
     num_frames: int | None = None
+    start_frame: int = 0
 
 
 @dataclass

@@ -122,15 +122,21 @@ class ClipVideoSource:
                  self.num_listed, len(self.skipped))
 
     # ------------------------------------------------------------------------------- selection
-    def _key(self, entry: VideoEntry) -> str:
+    def _indices(self, entry: VideoEntry) -> list[int] | WholeVideo:
+        """The frames to read: the whole video, or the key frames counted from the entry's first frame."""
         if isinstance(self.frame_indices, WholeVideo):
-            return ClipCache.key(self.reader.files(entry, self.frame_indices), [], self.size,
-                                 f"{self.reader.tag}:whole:{self.frame_indices.interval}")
-        return ClipCache.key(self.reader.files(entry, self.frame_indices), self.frame_indices, self.size,
-                             self.reader.tag)
+            return self.frame_indices
+        return [entry.start_frame + i for i in self.frame_indices]
+
+    def _key(self, entry: VideoEntry) -> str:
+        indices = self._indices(entry)
+        if isinstance(indices, WholeVideo):
+            return ClipCache.key(self.reader.files(entry, indices), [], self.size,
+                                 f"{self.reader.tag}:whole:{indices.interval}")
+        return ClipCache.key(self.reader.files(entry, indices), indices, self.size, self.reader.tag)
 
     def _decode_into_cache(self, entry: VideoEntry, key: str) -> tuple[np.ndarray, dict[str, Any]]:
-        frames, meta = self.reader.read(entry, self.frame_indices, self.size)
+        frames, meta = self.reader.read(entry, self._indices(entry), self.size)
         self.cache.save(key, frames, meta)
         return frames, meta
 
@@ -179,12 +185,13 @@ class ClipVideoSource:
         frames, meta = cached
         return VideoSample(frames=frames, video_id=entry.video_id, label=entry.label, meta={
             "path": entry.path, "dataset": self.dataset, "split": self.split,
-            "frame_indices": self._indices_of(frames), **meta})
+            "frame_indices": self._indices_of(entry, frames), **meta})
 
-    def _indices_of(self, frames: np.ndarray) -> list[int]:
-        if isinstance(self.frame_indices, WholeVideo):
-            return list(range(0, len(frames) * self.frame_indices.interval, self.frame_indices.interval))
-        return list(self.frame_indices)
+    def _indices_of(self, entry: VideoEntry, frames: np.ndarray) -> list[int]:
+        indices = self._indices(entry)
+        if isinstance(indices, WholeVideo):
+            return list(range(0, len(frames) * indices.interval, indices.interval))
+        return indices
 
     def labels(self) -> np.ndarray:
         """True action labels of the selected videos (-1 where none), without decoding."""
