@@ -14,9 +14,10 @@ import torch
 from omegaconf import OmegaConf, open_dict
 from torch.utils.data import DataLoader
 
+from motionlab.core.io import atomic_write_text
 from motionlab.data.datamodules import EpochSeededSampler, ImageDataset
 from motionlab.data.types import ImageSample
-from motionlab.pipeline import Stage, atomic_write_text, plan_pipeline, register_stage, run_pipeline
+from motionlab.pipeline import Stage, plan_pipeline, register_stage, run_pipeline
 
 
 @dataclass

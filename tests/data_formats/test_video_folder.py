@@ -8,8 +8,8 @@ import pytest
 
 from data_formats.configs import data_cfg
 from data_formats.dataset_writers import corrupt_file, read_code, write_video
+from motionlab.core.errors import DataError
 from motionlab.data.sources import build_video_source
-from motionlab.data.types import DataError
 
 
 @pytest.fixture(scope="module")

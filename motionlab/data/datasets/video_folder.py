@@ -16,10 +16,10 @@ from pathlib import Path
 import cv2
 from omegaconf import DictConfig
 
+from motionlab.core.errors import DataError
 from motionlab.data.datasets.protocol import Listing, Skip, VideoEntry, VideoProtocolConfig, load_config
 from motionlab.data.datasets.video_source import ClipVideoSource, VideoFileReader
 from motionlab.data.sources import register_video_source
-from motionlab.data.types import DataError
 
 VIDEO_EXTENSIONS = [".avi", ".mp4", ".mov", ".mkv", ".webm", ".mpg", ".mpeg", ".m4v", ".wmv", ".flv"]
 SPLITS = ("train", "test", "all")
