@@ -77,7 +77,8 @@ def paired_notes(runs: list[Run]) -> str:
         if not table.rows:
             continue
         header = [f"{what}: method - {BASELINE}", "paired difference, 95 % CI", "smallest detectable effect"]
-        rows = [[row[0], row[1], mde[1]] for row, mde in zip(table.rows, table.mde_rows, strict=True)]
+        rows = [[row[0], row[1], mde[1]] for row, mde in zip(table.rows, table.mde_rows, strict=True)
+                if row[1] != "–"]  # methods without the metric (ground-truth flow has no EPE)
         parts.append(markdown_table(header, rows))
     return "\n".join(parts)
 
@@ -159,7 +160,7 @@ NOTES = {
     "cgmu_upsampling": """\
 Upsampling probe: every upsampler gets the same, ideal low-res motion (ground-truth cell means at 1/4) and
 only the upsampler (with its context / feature branch) is trained, self-supervised with the shared unsupervised
-flow loss on full-res frames; "EPE of its low-res motion, bilinear" is therefore the bilinear row for all.
+flow loss on full-res frames; "its low-res motion, bilinear" is therefore the bilinear row for all.
 """,
     "cgmu_upsampling_supervised": """\
 Supervised ceiling: the same probe trained on the mean EPE to the ground truth instead of the unsupervised
@@ -167,8 +168,8 @@ loss: what each learned upsampler can do with this low-res input (not a self-sup
 """,
     "cgmu_cpu": """\
 End to end (the paper's method at CPU scale): video ResNet-18 trunk -> low-res motion at 1/4 -> upsampler,
-trained self-supervised on the unlabeled train videos; "EPE of its low-res motion, bilinear" upsamples the same
-model's low-res motion bilinearly, so its difference to "EPE" is what the learned upsampler adds.
+trained self-supervised on the unlabeled train videos; "its low-res motion, bilinear" upsamples the same
+model's low-res motion bilinearly, so its difference to the EPE near boundaries is what the learned upsampler adds.
 """,
 }
 
