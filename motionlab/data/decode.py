@@ -195,32 +195,36 @@ def _opencv_frames(path: Path, wanted: list[int], size: Size) -> tuple[dict[int,
 _DECODERS = {"pyav": _pyav_frames, "opencv": _opencv_frames}
 
 
-def decode_clip(path: Path | str, indices: Sequence[int], size: Size = None,
-                backend: str = "auto") -> tuple[np.ndarray, ClipInfo]:
-    """Frames ``indices`` (0-based) of a video file as uint8 [len(indices), H, W, 3] RGB.
-
-    ``backend`` "auto" tries PyAV and falls back to OpenCV when PyAV cannot open or decode the file
-    (not when the video is simply too short: both backends would agree)."""
+def _decode_with_fallback(path: Path, wanted: Sequence[int], size: Size,
+                          backend: str) -> tuple[dict[int, np.ndarray], ClipInfo]:
+    """The ``wanted`` frames that the file has, by ``backend``; "auto" tries PyAV and falls back to
+    OpenCV when PyAV cannot open or decode the file (not when the video is simply too short: both
+    backends would agree)."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown decode backend {backend!r}; valid: {list(BACKENDS)}")
-    path = Path(path)
     if not path.is_file():
         raise ClipError(path, "file not found", "check data.video.root and the list files")
-    wanted = _check_indices(indices)
-    order = ["pyav", "opencv"] if backend == "auto" else [backend]
     failure: ClipError | None = None
-    for name in order:
+    for name in ["pyav", "opencv"] if backend == "auto" else [backend]:
         try:
-            frames, info = _DECODERS[name](path, wanted, size)
+            return _DECODERS[name](path, wanted, size)
         except ClipError as err:
             log.debug("%s could not decode %s: %s", name, path, err.reason)
             failure = failure or err
-            continue
-        if len(frames) < len(wanted):
-            raise _too_few(path, info, wanted)
-        return np.stack([frames[i] for i in indices]), info
     assert failure is not None
     raise failure
+
+
+def decode_clip(path: Path | str, indices: Sequence[int], size: Size = None,
+                backend: str = "auto") -> tuple[np.ndarray, ClipInfo]:
+    """Frames ``indices`` (0-based) of a video file as uint8 [len(indices), H, W, 3] RGB (``backend``:
+    see ``_decode_with_fallback``); a video too short for them is a ClipError."""
+    path = Path(path)
+    wanted = _check_indices(indices)
+    frames, info = _decode_with_fallback(path, wanted, size, backend)
+    if len(frames) < len(wanted):
+        raise _too_few(path, info, wanted)
+    return np.stack([frames[i] for i in indices]), info
 
 
 def decode_all(path: Path | str, interval: int = 1, size: Size = None, backend: str = "auto",
@@ -228,22 +232,10 @@ def decode_all(path: Path | str, interval: int = 1, size: Size = None, backend: 
     """Every ``interval``-th frame of a whole video, to its end (TSN samples segments over the whole
     video), as uint8 [T, H, W, 3] RGB; at least 2 frames, else a ClipError."""
     path = Path(path)
-    if not path.is_file():
-        raise ClipError(path, "file not found", "check data.video.root and the list files")
-    wanted = list(range(0, max_frames, interval))
-    order = ["pyav", "opencv"] if backend == "auto" else [backend]
-    failure: ClipError | None = None
-    for name in order:
-        try:
-            frames, info = _DECODERS[name](path, wanted, size)
-        except ClipError as err:
-            failure = failure or err
-            continue
-        if len(frames) < 2:
-            raise ClipError(path, f"only {len(frames)} frame(s) decoded", "a whole video needs at least 2 frames")
-        return np.stack([frames[i] for i in sorted(frames)]), info
-    assert failure is not None
-    raise failure
+    frames, info = _decode_with_fallback(path, list(range(0, max_frames, interval)), size, backend)
+    if len(frames) < 2:
+        raise ClipError(path, f"only {len(frames)} frame(s) decoded", "a whole video needs at least 2 frames")
+    return np.stack([frames[i] for i in sorted(frames)]), info
 
 
 # ------------------------------------------------------------------------------------- rawframes
