@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import torch
 from omegaconf import DictConfig, OmegaConf
 
 from motionlab.core.io import atomic_write_text
@@ -36,6 +37,8 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     enabled) is opened here and finished in every case, also on failure and inside multiruns."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
+    if cfg.trainer.get("threads"):
+        torch.set_num_threads(int(cfg.trainer.threads))
     run = _open_wandb(cfg, run_dir)
     set_wandb_run(run)
     exit_code = 1

@@ -171,3 +171,14 @@ def test_mixed_videos_split_the_class_between_colour_and_motion(tmp_path) -> Non
     assert max(hues[0]) < min(hues[1]) and max(hues[1]) < min(hues[2]), hues
     plain = SyntheticVideos(_video_cfg(family="motion", motions=motions, num_videos=9), "train", tmp_path / "p")
     assert plain.class_names == motions  # without num_looks the class is the motion alone
+
+
+def test_kind_hues_give_each_kind_its_own_disjoint_band_of_the_family_hues():
+    """``kind_hues``: the kinds' actor hue bands tile the family's range without overlap."""
+    from motionlab.data.synthetic import FAMILIES, _hue_bands
+
+    family = FAMILIES["s40"]
+    bands = [b.actor_hue for b in _hue_bands(family, 4)]
+    assert bands[0][0] == family.actor_hue[0] and bands[-1][1] == family.actor_hue[1]
+    assert all(low < high for low, high in bands)
+    assert all(a[1] <= b[0] for a, b in zip(bands, bands[1:], strict=False))

@@ -27,12 +27,14 @@ class TrainerSchema:
     progress_bar: bool = True
     num_workers: int = 0
     log_every_n_steps: int = 10
+    threads: int | None = None  # torch intra-op threads per process (None: torch's default)
 
 
 @dataclass
 class ModelSchema:
     arch: str = "alexnet_small"
     feature_dim: int = 256
+    mr_dim: int = 512  # the motion representation's width (the GRU's hidden size; paper: 512)
     dropout: float = 0.5
     weights: str | None = None
 

@@ -340,18 +340,22 @@ def _motions(cfg: DictConfig) -> list[str]:
     return motions
 
 
+def _hue_bands(family: Family, count: int) -> list[Family]:
+    """``family`` with its actor hue range cut into ``count`` equal bands, one family per band."""
+    low, high = family.actor_hue
+    edges = np.linspace(low, high, int(count) + 1)
+    return [Family(family.shapes, family.textures, family.background_hue, (float(edges[i]), float(edges[i + 1])))
+            for i in range(int(count))]
+
+
 def _looks(family: Family, num_looks: int | None) -> list[tuple[str, Family]]:
     """``num_looks`` appearance classes for videos whose class is look × motion (the mixed UF-TSN
-    setting): the family's actor hue range cut into equal bands, one per look. Colour is seen by the
-    RGB stream and not by flow, so some classes differ only in look and some only in motion. None: the
-    class is the motion alone."""
+    setting): one band of the family's actor hues per look. Colour is seen by the RGB stream and not
+    by flow, so some classes differ only in look and some only in motion. None: the class is the
+    motion alone."""
     if not num_looks:
         return []
-    low, high = family.actor_hue
-    edges = np.linspace(low, high, int(num_looks) + 1)
-    return [(f"hue{i}", Family(family.shapes, family.textures, family.background_hue,
-                               (float(edges[i]), float(edges[i + 1]))))
-            for i in range(int(num_looks))]
+    return [(f"hue{i}", band) for i, band in enumerate(_hue_bands(family, num_looks))]
 
 
 def _family(name: str) -> Family:
@@ -444,8 +448,12 @@ class SyntheticImages:
         per_class = int(cfg.train_per_class if split == "train" else cfg.test_per_class)
         settings = OmegaConf.to_container(cfg, resolve=True)
         settings.update(split=split)
-        kind_family = [Family((k,), self.family.textures, self.family.background_hue, self.family.actor_hue)
-                       for k in kinds]
+        # kind_hues: each kind also gets its own band of actor hues, so the kind is easy to tell from
+        # a few shots and what separates classes is mostly the motion (docs/benchmark.md, version 4)
+        hues = ([band.actor_hue for band in _hue_bands(self.family, len(kinds))] if cfg.get("kind_hues")
+                else [self.family.actor_hue] * len(kinds))
+        kind_family = [Family((k,), self.family.textures, self.family.background_hue, hue)
+                       for k, hue in zip(kinds, hues, strict=True)]
         look = Look.of(cfg, camera_jitter=0.0)
 
         def build() -> dict[str, np.ndarray]:

@@ -63,19 +63,20 @@ class ImageClassifierModule(pl.LightningModule):
 
 
 class OracleMotionClassifierModule(ImageClassifierModule):
-    """The oracle MR control: the head sees [one-hot of the image's true motion; features(x)], the
-    most that knowing an image's motion can add to its visual features (the MRA head sees [MR; f(x)]).
-    Needs image batches that carry ``motion`` (synthetic data)."""
+    """The oracle MR control: the head sees [MR*(motion); features(x)], where MR* is a learned
+    embedding of the image's true motion as wide as Ours' MR: what a perfect MRA would hand the head,
+    and so the most that knowing an image's motion can add to its visual features. An embedding,
+    not a one-hot: the head's input dropout would hide a single one-hot entry half the time, which
+    no MR of ``embed_dim`` entries suffers. Needs image batches that carry ``motion`` (synthetic data)."""
 
-    def __init__(self, features: nn.Module, head: nn.Module, num_classes: int, num_motions: int, lr: float,
-                 lr_decay_every: int, lr_decay: float, weight_decay: float = 0.0,
+    def __init__(self, features: nn.Module, head: nn.Module, num_classes: int, num_motions: int, embed_dim: int,
+                 lr: float, lr_decay_every: int, lr_decay: float, weight_decay: float = 0.0,
                  train_features: bool = True) -> None:
         super().__init__(features, head, num_classes, lr, lr_decay_every, lr_decay, weight_decay, train_features)
-        self.num_motions = num_motions
+        self.motion_embedding = nn.Embedding(num_motions, embed_dim)
 
     def logits(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         motion = batch["motion"]
         if bool((motion < 0).any()):
             raise ValueError("the oracle motion input needs images whose true motion is known (synthetic data)")
-        one_hot = F.one_hot(motion, self.num_motions).to(batch["image"].dtype)
-        return self.head(torch.cat([one_hot, self.features(batch["image"])], dim=1))
+        return self.head(torch.cat([self.motion_embedding(motion), self.features(batch["image"])], dim=1))

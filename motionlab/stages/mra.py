@@ -6,9 +6,9 @@ matches the image's (synthetic data only).
 
 ``motion`` picks what stands in for f̃(x), so that the controls train the same head as long:
 ``trained`` (the GRU of step 4: Ours), ``random`` (a random-init GRU: extra head training and
-nothing learned about motion), ``none`` (p_a on f(x) alone), ``oracle`` (one-hot of the image's
-true motion: the most an MR could add). p_a's hidden width defaults to that of Ours' head in every
-variant, so they differ in their input only."""
+nothing learned about motion), ``none`` (p_a on f(x) alone), ``oracle`` (a learned embedding of
+the image's true motion, as wide as Ours' MR: the most an MR could add). p_a's hidden width
+defaults to that of Ours' head in every variant, so they differ in their input only."""
 
 from __future__ import annotations
 
@@ -99,14 +99,17 @@ class MRAStage(Stage):
             module = ImageClassifierModule(features, head, dm.num_classes, p.lr, p.lr_decay_every, p.lr_decay,
                                      p.weight_decay, train_features=False)
         else:
-            extra = len(dm.motion_names) if p.motion == "oracle" else 0
-            if p.motion == "oracle" and not extra:
+            if p.motion == "oracle" and not dm.motion_names:
                 raise ValueError("mra_head motion=oracle needs an image source that knows each image's motion")
+            extra = p.gru_hidden if p.motion == "oracle" else 0  # the oracle MR is as wide as Ours' MR
             head = ClassifierHead(encoder.feature_dim + extra, hidden, dm.num_classes, float(cfg.model.dropout))
             args = (p.lr, p.lr_decay_every, p.lr_decay, p.weight_decay)
-            module = (OracleMotionClassifierModule(encoder, head, dm.num_classes, extra, *args, train_features=False)
-                      if p.motion == "oracle" else ImageClassifierModule(encoder, head, dm.num_classes, *args,
-                                                                   train_features=False))
+            if p.motion == "oracle":
+                module = OracleMotionClassifierModule(encoder, head, dm.num_classes, len(dm.motion_names), extra,
+                                                      *args, train_features=False)
+                saved["motion_embedding"] = module.motion_embedding
+            else:
+                module = ImageClassifierModule(encoder, head, dm.num_classes, *args, train_features=False)
         metrics = fit_and_test_images(ctx, module, dm, p)
         if ctx.is_rank_zero:
             save_parts(ctx.work_dir, {**saved, "mra_head": head})

@@ -29,20 +29,25 @@ class _Blind(nn.Module):
 
 
 def _fit_accuracy(module: ImageClassifierModule, batch: dict[str, torch.Tensor], steps: int = 150) -> float:
-    opt = torch.optim.Adam(module.head.parameters(), lr=1e-2)
+    opt = torch.optim.Adam([p for p in module.parameters() if p.requires_grad], lr=1e-2)
+    module.train()
     for _ in range(steps):
         opt.zero_grad()
         torch.nn.functional.cross_entropy(module.logits(batch), batch["label"]).backward()
         opt.step()
-    return float((module.logits(batch).argmax(1) == batch["label"]).float().mean())
+    module.eval()
+    with torch.no_grad():
+        return float((module.logits(batch).argmax(1) == batch["label"]).float().mean())
 
 
 def test_the_true_motion_reaches_the_oracle_head():
-    """Labels = motions, images blank: only the oracle's motion input can separate them."""
+    """Labels = motions, images blank: only the oracle's motion input can separate them, and it does
+    through the head's input dropout (an embedding, not a one-hot entry that dropout hides)."""
     torch.manual_seed(0)
     motions = torch.arange(40) % 5
     batch = {"image": torch.zeros(40, 3, 8, 8), "label": motions, "motion": motions}
-    oracle = OracleMotionClassifierModule(_Blind(), ClassifierHead(4 + 5, 16, 5, dropout=0.0), 5, 5, 1e-2, 1000, 0.1)
+    oracle = OracleMotionClassifierModule(_Blind(), ClassifierHead(4 + 8, 16, 5, dropout=0.5), 5, 5, 8,
+                                          1e-2, 1000, 0.1)
     plain = ImageClassifierModule(_Blind(), ClassifierHead(4, 16, 5, dropout=0.0), 5, 1e-2, 1000, 0.1)
     assert _fit_accuracy(oracle, batch) == 1.0
     assert _fit_accuracy(plain, batch) <= 0.2 + 1e-6  # chance: one class of five
@@ -53,10 +58,10 @@ def test_oracle_mr_run_feeds_each_image_its_true_motion(cfg_factory, tmp_path):
     train(cfg, tmp_path / "oracle")
     train(cfg_factory("experiment=zhang_unreg_matched"), tmp_path / "control")
     assert _stage_dir(tmp_path / "oracle", "classifier") == _stage_dir(tmp_path / "control", "classifier")
-    num_motions = len(cfg.data.image.motions)
+    mr_width = int(cfg.pipeline.stages.head.params.gru_hidden)
     oracle_in = load_parts(_stage_dir(tmp_path / "oracle", "head"))["mra_head"]["1.weight"].shape[1]
     control_in = load_parts(_stage_dir(tmp_path / "control", "head"))["mra_head"]["1.weight"].shape[1]
-    assert oracle_in == control_in + num_motions == int(cfg.model.feature_dim) + num_motions
+    assert oracle_in == control_in + mr_width == int(cfg.model.feature_dim) + mr_width  # as wide as Ours' MR
 
     dm = ImageDataModule(cfg.data.image, cache_dir(cfg), 4, 4, 0, 0)
     dm.setup()
