@@ -9,7 +9,11 @@ run from a separate environment so the project's pins stay as they are:
     python -m motionlab.bench.flow --out experiments/benchmarks/flow [--threads 2]     # make bench-flow
 
 A missing onnxruntime or ptlflow environment leaves those rows out and says why in the file.
-Frames: the first two frames of opencv-doc's vtest.avi at 256x340.
+Frames: the first two frames of opencv-doc's vtest.avi at 256x340. ``make bench-flow`` sets
+``OMP_WAIT_POLICY=PASSIVE`` (torch, in both processes) and then ONNX Runtime runs without spinning
+too: on a shared machine a spinning thread pool takes the cores from its own working threads and
+the other jobs', which slows eager PyTorch at 2 threads several-fold under load; the file says
+which wait policy it ran with.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ HEIGHT, WIDTH = 256, 340
 VIDEO = Path("/tmp/opencv-doc/usr/share/doc/opencv-doc/examples/data/vtest.avi")
 VARIANTS = ("pwclite", "pwclite_fast")
 PTLFLOW_NETS = ("fastflownet", "rapidflow", "neuflow2")
+PASSIVE = os.environ.get("OMP_WAIT_POLICY", "").upper() == "PASSIVE"  # read by libgomp when torch loads
 BENCH_PYTHON = Path(os.environ.get("MOTIONLAB_BENCH_PYTHON", "/work/benchenv/bin/python"))
 PTLFLOW_SCRIPT = """
 import json, statistics, sys, time
@@ -87,8 +92,9 @@ def net_pair_fn(net: PWCLite, frames: np.ndarray):
 
 
 def onnx_pair_fn(net: PWCLite, frames: np.ndarray, threads: int):
-    """The ``runtime=onnx`` path of the backend on the pair (graph exported before timing)."""
-    runtime = OnnxPWCLite(net, threads)
+    """The ``runtime=onnx`` path of the backend on the pair (graph exported before timing), its
+    pool waiting as torch's does."""
+    runtime = OnnxPWCLite(net, threads, spinning=not PASSIVE)
     images = torch.from_numpy(frames).permute(0, 3, 1, 2).float()[None] / 255.0
     runtime(images)
     return lambda: runtime(images)
@@ -113,7 +119,7 @@ def main(argv: list[str] | None = None) -> None:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=Path("experiments/benchmarks/flow"))
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--repeats", type=int, default=9)
     ap.add_argument("--command", default="python -m motionlab.bench.flow")
     args = ap.parse_args(argv)
     start = time.time()
@@ -181,6 +187,9 @@ def main(argv: list[str] | None = None) -> None:
         f"Machine load (load average over 1/5/15 min, os.getloadavg): {load(load_before)} before, "
         f"{load(load_after)} after, on {os.cpu_count()} cores: "
         f"{verdict}.",
+        "Idle threads: " + ("wait passively (OMP_WAIT_POLICY=PASSIVE for torch in both processes, ONNX Runtime "
+                            "without spinning)" if PASSIVE else "spin (the runtimes' defaults; OMP_WAIT_POLICY unset)")
+        + ".",
         "Ratio: TV-L1 backend's time / the method's (higher = faster). PWC-lite variants have random weights "
         "(speed only; their EPE is in experiments/flow_real_gt/). Their cost volume is the banded batched-matmul "
         "one of motionlab/models/cost_volume.py.", "", "## Goal", "", *goal, "",

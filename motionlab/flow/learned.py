@@ -58,11 +58,12 @@ class OnnxPWCLite:
     """A PWC-lite net in ONNX Runtime: ``__call__(frames [B, T, 3, H, W] float in [0, 1])`` ->
     flows ``[B, T-1, 2, H, W]`` (numpy), like ``PWCLite.flow_sequence``. The graph is exported with
     static shapes (the cost volume's runs and pads follow the feature sizes), so each new input
-    shape is exported once and its session kept."""
+    shape is exported once and its session kept. ``spinning``: idle pool threads spin (ONNX
+    Runtime's default; on a shared machine they take cores from the working ones)."""
 
-    def __init__(self, net: nn.Module, threads: int = 0) -> None:
+    def __init__(self, net: nn.Module, threads: int = 0, spinning: bool = True) -> None:
         self.ort = import_onnxruntime()
-        self.net, self.threads = net.eval(), threads
+        self.net, self.threads, self.spinning = net.eval(), threads, spinning
         self.sessions: dict[tuple[int, ...], Any] = {}
 
     def export(self, shape: tuple[int, ...]) -> bytes:
@@ -79,6 +80,7 @@ class OnnxPWCLite:
             options = self.ort.SessionOptions()
             options.intra_op_num_threads = self.threads or torch.get_num_threads()
             options.inter_op_num_threads = 1
+            options.add_session_config_entry("session.intra_op.allow_spinning", "1" if self.spinning else "0")
             self.sessions[shape] = self.ort.InferenceSession(self.export(shape), options,
                                                              providers=["CPUExecutionProvider"])
         return self.sessions[shape]
