@@ -34,4 +34,4 @@ flow-gt-bench: flow-checkpoints  ## EPE of every flow backend on opencv-doc phot
 bench-flow: install  ## pairs/s of every flow backend, PWC-lite variant and ptlflow net, same frames and threads -> experiments/benchmarks/flow/
 	-@$(MAKE) --no-print-directory opencv-doc
 	test -x $(BENCH_ENV)/bin/python || (python3 -m venv $(BENCH_ENV) && $(BENCH_ENV)/bin/pip install -q ptlflow) || true
-	MOTIONLAB_BENCH_PYTHON=$(BENCH_ENV)/bin/python $(PY) -m motionlab.bench.flow --out experiments/benchmarks/flow --command "make $@"
+	OMP_WAIT_POLICY=PASSIVE MOTIONLAB_BENCH_PYTHON=$(BENCH_ENV)/bin/python $(PY) -m motionlab.bench.flow --out experiments/benchmarks/flow --command "make $@"

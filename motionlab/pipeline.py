@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 
 from omegaconf import DictConfig, OmegaConf
 
+from motionlab.core.errors import DataError
 from motionlab.core.hashing import config_hash
 from motionlab.core.io import atomic_write_text
 from motionlab.core.rank import is_rank_zero
@@ -68,6 +69,12 @@ class Stage(abc.ABC):
     unkeyed: ClassVar[tuple[str, ...]] = ()  # params that change speed, not results (e.g. workers)
     # A param named in FLOW_BACKEND_PARAMS names flow backends: their implementation (library
     # version, weights digest) enters the key, since a new OpenCV can change TV-L1's flow.
+
+    def prepare(self, name: str, params: DictConfig) -> None:
+        """Fetch what ``run`` will need from outside (pretrained weights) before any stage of the
+        pipeline runs, so a missing download fails the run at its start and not after hours of
+        earlier stages; ``name`` is the stage's name in the pipeline, for messages. Default: nothing."""
+        return None
 
     @abc.abstractmethod
     def run(self, ctx: StageContext) -> dict[str, Any]:
@@ -250,7 +257,9 @@ def run_pipeline(cfg: DictConfig, run_dir: Path) -> dict[str, dict[str, Any]]:
     store = ArtifactStore(Path(cfg.paths.store_dir))
     results: dict[str, dict[str, Any]] = {}
     finished: dict[str, Path] = {}
-    for item in plan_pipeline(cfg):
+    planned = plan_pipeline(cfg)
+    prepare_stages(planned, store)
+    for item in planned:
         kind = item.stage.kind
         ctx = StageContext(
             name=item.name,
@@ -280,6 +289,20 @@ def run_pipeline(cfg: DictConfig, run_dir: Path) -> dict[str, dict[str, Any]]:
                     for name, r in results.items()}
         atomic_write_text(run_dir / "stages.json", json.dumps(manifest, indent=2))
     return results
+
+
+def prepare_stages(planned: list[PlannedStage], store: ArtifactStore) -> None:
+    """``Stage.prepare`` of every stage still to run; the fixes of all that fail in one message."""
+    errors = []
+    for item in planned:
+        if store.is_done(item.stage.kind, item.key):
+            continue
+        try:
+            item.stage.prepare(item.name, item.params)
+        except DataError as err:
+            errors.append(str(err))
+    if errors:
+        raise DataError(" | ".join(errors))
 
 
 def _execute(item: PlannedStage, ctx: StageContext, store: ArtifactStore) -> None:

@@ -5,6 +5,7 @@
     motionlab-flow --video clip.avi --out flow_dir/ --key-frames 12 --interval 3
     motionlab-flow --method tvl1 --param scale_step=0.5 --param warps=5 ...
     motionlab-flow --method pwclite --checkpoint STORE/flow_pretrain/<key>/flow_net.pt ...   # make flow-real
+    motionlab-flow --method pwclite --checkpoint ... --runtime onnx ...   # ONNX Runtime (pip install motionlab[onnx])
     motionlab-flow --list                                                 # backends and params
 """
 
@@ -120,6 +121,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="backend parameter, repeatable (see --list)")
     parser.add_argument("--checkpoint", help="learned backends (pwclite): the flow_net.pt to load "
                         "(same as --param checkpoint=PATH)")
+    parser.add_argument("--runtime", choices=("torch", "onnx"),
+                        help="learned backends (pwclite): eager PyTorch (default) or ONNX Runtime on the CPU "
+                        "(same as --param runtime=...)")
     parser.add_argument("--key-frames", type=int, help="video: only the first K frames at --interval")
     parser.add_argument("--interval", type=int, default=3, help="video: frames between key frames (default 3)")
     parser.add_argument("--no-png", action="store_true", help="write .flo only")
@@ -144,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
         params = parse_params(args.param)
         if args.checkpoint:
             params["checkpoint"] = args.checkpoint
+        if args.runtime:
+            params["runtime"] = args.runtime
         estimator = build_flow(args.method, **params)
         start = time.perf_counter()
         if args.video is not None:

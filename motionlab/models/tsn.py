@@ -17,17 +17,18 @@ RESNETS = {18: models.resnet18, 34: models.resnet34, 50: models.resnet50, 101: m
            152: models.resnet152}
 
 
-def build_resnet(depth: int, num_classes: int, in_channels: int = 3,
-                 weights_path: str | None = None) -> nn.Module:
-    """A torchvision ResNet of ``depth`` with ``in_channels`` inputs, random init unless
-    ``weights_path`` names a local ImageNet ``state_dict``."""
+def build_resnet(depth: int, num_classes: int, in_channels: int = 3, weights: str | None = None,
+                 key: str = "weights") -> nn.Module:
+    """A torchvision ResNet of ``depth`` with ``in_channels`` inputs, random init unless ``weights``
+    names ImageNet weights (``IMAGENET1K_V1`` through torchvision's weights API, or a local
+    ``state_dict`` file: ``motionlab.models.imagenet``); ``key`` is the config key, for messages."""
     if depth not in RESNETS:
         raise ValueError(f"unknown ResNet depth {depth}; valid: {sorted(RESNETS)}")
     net = RESNETS[depth](weights=None, num_classes=num_classes)
     if in_channels != 3:
         net.conv1 = nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3, bias=False)
-    if weights_path:
-        load_imagenet_weights(net, weights_path, f"resnet{depth}", head="fc.", key="weights_path")
+    if weights:
+        load_imagenet_weights(net, weights, f"resnet{depth}", head="fc.", key=key)
     return net
 
 
@@ -36,10 +37,10 @@ class MotionClassifier(nn.Module):
     field). Flow in pixels is divided by ``flow_scale`` so typical motions land near unit range."""
 
     def __init__(self, num_classes: int, num_flows: int = 10, depth: int = 18, flow_scale: float = 20.0,
-                 weights_path: str | None = None) -> None:
+                 weights: str | None = None, key: str = "weights") -> None:
         super().__init__()
         self.num_flows, self.flow_scale = num_flows, flow_scale
-        self.net = build_resnet(depth, num_classes, 2 * num_flows, weights_path)
+        self.net = build_resnet(depth, num_classes, 2 * num_flows, weights, key)
 
     def forward(self, flows: torch.Tensor) -> torch.Tensor:
         """``flows [B, num_flows, 2, H, W]`` -> logits ``[B, num_classes]``."""

@@ -38,6 +38,7 @@ from motionlab.flow.cache import FlowCache, cache_key, fill_flow_cache
 from motionlab.flow.videos import FLOW_NET, GROUND_TRUTH
 from motionlab.lit.tsn import MotionStreamModule, SpatialStreamModule, motion_scores, spatial_scores, video_flow
 from motionlab.losses.unsupervised import UnsupervisedLossParams
+from motionlab.models.imagenet import imagenet_state_dict
 from motionlab.models.parts import count_parameters, save_parts
 from motionlab.models.pwc_lite import load_pwclite, save_pwclite
 from motionlab.models.tsn import MotionClassifier, average_fusion, build_resnet
@@ -63,6 +64,18 @@ def video_sources(ctx: StageContext) -> tuple[VideoSource, VideoSource]:
     return train, test
 
 
+def weights_key(name: str) -> str:
+    """The config key of a stream's ImageNet weights, as the user overrides it."""
+    return f"pipeline.stages.{name}.params.weights"
+
+
+def fetch_imagenet(name: str, p: Any) -> None:
+    """A stream's ImageNet weights in the torch hub cache before any stage runs (fetched now if
+    not): no network fails the run at its start, not after the flow stage's hours."""
+    if p.weights:
+        imagenet_state_dict(f"resnet{p.depth}", p.weights, weights_key(name))
+
+
 def datamodule(ctx: StageContext, p: Any, train: TSNSegments) -> TSNDataModule:
     return TSNDataModule(train, p.batch_size, int(ctx.cfg.trainer.num_workers), int(ctx.cfg.seed))
 
@@ -71,7 +84,7 @@ def datamodule(ctx: StageContext, p: Any, train: TSNSegments) -> TSNDataModule:
 @dataclass
 class TSNSpatialParams:
     depth: int = 152  # paper: ResNet-152
-    weights_path: str | None = None  # local ImageNet state_dict (paper: ImageNet init); None: random
+    weights: str | None = None  # ImageNet init: IMAGENET1K_V1 (torchvision's weights API) or a file; None: random
     num_segments: int = 3
     test_inputs: int = 25
     max_steps: int = 4500
@@ -89,12 +102,15 @@ class TSNSpatialStage(Stage):
     uses = ("data.video",)
     trains = True
 
+    def prepare(self, name: str, params: Any) -> None:
+        fetch_imagenet(name, params)
+
     def run(self, ctx: StageContext) -> dict[str, Any]:
         p = ctx.params
         seed = seed_stage(ctx)
         train_src, test_src = video_sources(ctx)
         dm = datamodule(ctx, p, TSNSegments(train_src, p.num_segments, 1, seed))
-        net = build_resnet(p.depth, len(train_src.class_names), 3, p.weights_path)
+        net = build_resnet(p.depth, len(train_src.class_names), 3, p.weights, weights_key(ctx.name))
         trainer = build_trainer(ctx, max_steps=p.max_steps, checkpoint_every_n_steps=p.checkpoint_every)
         fit_resumable(trainer, SpatialStreamModule(net, p), dm, ctx)
         metrics: dict[str, Any] = {"params": count_parameters(net)}
@@ -114,7 +130,7 @@ class TSNMotionParams:
     num_segments: int = 3
     test_inputs: int = 25
     depth: int = 18  # paper: ResNet-18
-    weights_path: str | None = None  # local ImageNet state_dict, conv1 cross-modality init; None: random
+    weights: str | None = None  # as tsn_spatial's; conv1 gets TSN's cross-modality init; None: random
     flow_scale: float = 20.0  # flow (px) / flow_scale enters the classifier
     max_steps: int = 6000  # steps 2 + 3
     warmup_fraction: float = 0.5  # of max_steps in step 2 (detached flow); the rest end to end (step 3)
@@ -134,6 +150,9 @@ class TSNMotionStage(Stage):
     Params = TSNMotionParams
     uses = ("data.video",)
     trains = True
+
+    def prepare(self, name: str, params: Any) -> None:
+        fetch_imagenet(name, params)
 
     @staticmethod
     def flow_cache(ctx: StageContext, p: Any, flow_net: Any) -> tuple[FlowCache | None, Any]:
@@ -205,7 +224,7 @@ class TSNMotionStage(Stage):
                                flows=cache, flow_gt=cache is None)
         dm = datamodule(ctx, p, segments)
         classifier = MotionClassifier(len(train_src.class_names), p.num_flows, p.depth, p.flow_scale,
-                                      p.weights_path)
+                                      p.weights, weights_key(ctx.name))
         module = MotionStreamModule(classifier, flow_net, p, flow_loss)
         trainer = build_trainer(ctx, max_steps=p.max_steps, checkpoint_every_n_steps=p.checkpoint_every)
         fit_resumable(trainer, module, dm, ctx)

@@ -59,18 +59,29 @@ def test_experiment_smoke_run(experiment, shared_out):
         assert m["motion/flow_epe"] == 0.0
 
 
-def test_real_data_experiments_run_on_a_miniature_ucf101_tree(shared_out, tmp_path):
+def test_real_data_experiments_run_on_a_miniature_ucf101_tree(shared_out, tmp_path, monkeypatch):
     """uftsn_ucf101 / uftsn_hmdb51 at paper scale (ResNet-18 spatial stream to keep it short) on
-    real encoded .avi files in UCF101's layout: consecutive frames, enough for 10-flow stacks."""
+    real encoded .avi files in UCF101's layout: consecutive frames, enough for 10-flow stacks.
+    Offline (an empty torch hub cache, sockets refused), from scratch by the override that the
+    missing ImageNet weights' message names (tests/uftsn/test_imagenet_init.py)."""
+    import socket
+
     from data_formats.dataset_writers import write_ucf101
     from helpers import make_cfg
+
+    def refuse(*args, **kwargs):
+        raise OSError("network blocked by the test")
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
 
     assert REAL == ["uftsn_hmdb51", "uftsn_ucf101"]
     splits = write_ucf101(tmp_path / "ucf")
     broken = splits[1]["train"][0][0]  # a corrupt file: a recorded skip, next to the stage's results
     (tmp_path / "ucf" / "UCF-101" / broken).write_bytes(b"not a video")
     cfg = make_cfg(shared_out, "experiment=uftsn_ucf101", f"data.video.root={tmp_path / 'ucf'}",
-                   "data.video.key_frames=12", "data.video.size=64", "pipeline.stages.spatial.params.depth=18")
+                   "data.video.key_frames=12", "data.video.size=64", "pipeline.stages.spatial.params.depth=18",
+                   "pipeline.stages.spatial.params.weights=null", "pipeline.stages.motion.params.weights=null")
     assert cfg.data.video.key_interval == 1 and cfg.pipeline.stages.motion.params.num_flows == 10
     run_dir = shared_out / "runs" / "uftsn_ucf101"
     m = train(cfg, run_dir)["metrics"]

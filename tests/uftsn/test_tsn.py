@@ -42,16 +42,16 @@ def test_motion_stream_end_to_end_and_detached():
 
 def test_imagenet_weights_from_local_file(tmp_path):
     with pytest.raises(DataError, match="download https://"):
-        build_resnet(18, 4, weights_path=str(tmp_path / "missing.pth"))
+        build_resnet(18, 4, weights=str(tmp_path / "missing.pth"))
     torch.save(build_resnet(18, 1000).state_dict(), tmp_path / "r18.pth")
-    rgb = build_resnet(18, 4, weights_path=str(tmp_path / "r18.pth"))
-    flow = build_resnet(18, 4, in_channels=20, weights_path=str(tmp_path / "r18.pth"))
+    rgb = build_resnet(18, 4, weights=str(tmp_path / "r18.pth"))
+    flow = build_resnet(18, 4, in_channels=20, weights=str(tmp_path / "r18.pth"))
     ref = torch.load(tmp_path / "r18.pth")
     assert torch.equal(rgb.conv1.weight, ref["conv1.weight"])
     assert torch.allclose(flow.conv1.weight[:, 7], ref["conv1.weight"].mean(1))
     torch.save({"bogus": torch.zeros(1)}, tmp_path / "bad.pth")
     with pytest.raises(DataError, match="not a torchvision resnet18"):
-        build_resnet(18, 4, weights_path=str(tmp_path / "bad.pth"))
+        build_resnet(18, 4, weights=str(tmp_path / "bad.pth"))
 
 
 def test_segment_sampling():

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from motionlab.models.cost_volume import CostVolume, displacements, local_correlation
+from motionlab.models.cost_volume import CostVolume, local_correlation
 from motionlab.models.warp import backward_warp, out_of_bounds_mask, resize_flow
 
 
@@ -43,49 +43,61 @@ def test_resize_flow_scales_vectors():
 
 
 def local_correlation_reference(f1: torch.Tensor, f2: torch.Tensor, radius: int) -> torch.Tensor:
-    """The definition as a loop over every pixel and offset."""
+    """The definition, one offset at a time: products over the region where both maps overlap,
+    zero elsewhere (no padding, no windows)."""
     b, c, h, w = f1.shape
-    out = torch.zeros(b, (2 * radius + 1) ** 2, h, w, dtype=f1.dtype)
-    for k, (dy, dx) in enumerate(displacements(radius)):
-        for y in range(h):
-            for x in range(w):
-                y2, x2 = y + dy, x + dx
-                if 0 <= y2 < h and 0 <= x2 < w:
-                    out[:, k, y, x] = (f1[:, :, y, x] * f2[:, :, y2, x2]).sum(1) / c
+    side = 2 * radius + 1
+    out = torch.zeros(b, side * side, h, w, dtype=f1.dtype)
+    for dy in range(-radius, radius + 1):
+        for dx in range(-radius, radius + 1):
+            y0, y1, x0, x1 = max(0, -dy), min(h, h - dy), max(0, -dx), min(w, w - dx)
+            if y0 < y1 and x0 < x1:
+                prod = f1[:, :, y0:y1, x0:x1] * f2[:, :, y0 + dy : y1 + dy, x0 + dx : x1 + dx]
+                out[:, (dy + radius) * side + dx + radius, y0:y1, x0:x1] = prod.sum(1) / c
     return out
 
 
-@pytest.mark.parametrize("radius", [1, 2])
-def test_cost_volume_matches_brute_force(radius):
-    torch.manual_seed(0)
-    f1, f2 = torch.randn(2, 5, 6, 7), torch.randn(2, 5, 6, 7)
-    fast = local_correlation(f1, f2, radius)
-    assert fast.shape == (2, (2 * radius + 1) ** 2, 6, 7)
-    assert torch.allclose(fast, local_correlation_reference(f1, f2, radius), atol=1e-6)
-
-
-@pytest.mark.parametrize("shape,radius", [((1, 3, 4, 16), 1), ((2, 8, 9, 37), 4), ((1, 5, 3, 3), 3),
-                                          ((3, 16, 11, 50), 2)])
+@pytest.mark.parametrize("shape,radius", [((2, 5, 6, 7), 1), ((2, 5, 6, 7), 2), ((1, 3, 4, 16), 1),
+                                          ((2, 8, 9, 37), 4), ((1, 5, 3, 3), 3), ((3, 16, 11, 50), 2),
+                                          ((1, 4, 5, 40), 9)])
 @pytest.mark.parametrize("channels_last", [False, True])
-def test_banded_matmul_cost_volume_equals_per_offset_products(shape, radius, channels_last):
-    """The banded-matmul candidate of ``motionlab.bench.flow``: values and gradients equal to the cost
-    volume in use, for widths that are and are not multiples of the row block, feature maps smaller
-    than the window, either memory format."""
-    from motionlab.bench.flow import banded_correlation_sums
-
+def test_cost_volume_equals_the_definition(shape, radius, channels_last):
+    """Values and gradients equal to the definition (offset by offset), for widths that are and are not multiples
+    of the row block, feature maps smaller than the window, a window wider than the block (r = 9),
+    either memory format."""
     torch.manual_seed(1)
     f1, f2 = torch.randn(*shape, dtype=torch.float64), torch.randn(*shape, dtype=torch.float64)
     if channels_last:
         f1, f2 = f1.to(memory_format=torch.channels_last), f2.to(memory_format=torch.channels_last)
     f1.requires_grad_(True)
     f2.requires_grad_(True)
-    weights = torch.randn(shape[0], (2 * radius + 1) ** 2, *shape[2:], dtype=torch.float64)
-    fast, old = banded_correlation_sums(f1, f2, radius) / shape[1], local_correlation(f1, f2, radius)
-    assert torch.allclose(fast, old, atol=1e-12)
+    fast, ref = local_correlation(f1, f2, radius), local_correlation_reference(f1, f2, radius)
+    assert fast.shape == (shape[0], (2 * radius + 1) ** 2, *shape[2:])
+    assert torch.allclose(fast, ref, atol=1e-12)
+    weights = torch.randn_like(ref)
     grads_fast = torch.autograd.grad((fast * weights).sum(), (f1, f2))
-    grads_old = torch.autograd.grad((old * weights).sum(), (f1, f2))
-    for new, ref in zip(grads_fast, grads_old, strict=True):
-        assert torch.allclose(new, ref, atol=1e-12)
+    grads_ref = torch.autograd.grad((ref * weights).sum(), (f1, f2))
+    for new, old in zip(grads_fast, grads_ref, strict=True):
+        assert torch.allclose(new, old, atol=1e-12)
+
+
+@pytest.mark.parametrize("width", [5, 37])  # one run narrower than the window; several runs
+def test_cost_volume_exports_to_onnx(tmp_path, width):
+    """Only export-friendly ops (the windows are not ``unfold``/``as_strided`` views); where
+    onnxruntime is installed, the exported graph gives the same values."""
+    onnx = pytest.importorskip("onnx")
+    path = tmp_path / "cost_volume.onnx"
+    torch.manual_seed(0)
+    f1, f2 = torch.randn(1, 8, 9, width), torch.randn(1, 8, 9, width)
+    torch.onnx.export(CostVolume(radius=4, normalize=True), (f1, f2), str(path), input_names=["f1", "f2"],
+                      opset_version=17, dynamo=False)
+    onnx.checker.check_model(onnx.load(str(path)))
+    try:
+        import onnxruntime
+    except ImportError:
+        return
+    [cost] = onnxruntime.InferenceSession(str(path)).run(None, {"f1": f1.numpy(), "f2": f2.numpy()})
+    assert torch.allclose(torch.from_numpy(cost), CostVolume(radius=4, normalize=True)(f1, f2), atol=1e-5)
 
 
 def test_cost_volume_peaks_at_true_shift():
