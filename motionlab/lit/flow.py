@@ -3,6 +3,7 @@ forward and backward (the paper's backward-flow augmentation)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,8 @@ from motionlab.data.types import VideoSource
 from motionlab.lit.optim import configure_adam
 from motionlab.losses.unsupervised import UnsupervisedLossParams, bidirectional_loss, unsupervised_loss
 from motionlab.models.pwc_lite import PWCLite
+from motionlab.models.warp import backward_warp, pixel_grid
+from motionlab.pipeline import plain
 
 
 def random_crop(img1: torch.Tensor, img2: torch.Tensor, size: list[int] | None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -27,15 +30,47 @@ def random_crop(img1: torch.Tensor, img2: torch.Tensor, size: list[int] | None) 
     return img1[..., y:y + ch, x:x + cw], img2[..., y:y + ch, x:x + cw]
 
 
+@dataclass
+class CameraMotion:
+    """Bounds of the random camera motion ``camera_motion`` adds to frame 2 of a training pair: a
+    shift of up to ``shift`` px, a rotation of up to ``rotation_deg`` and a zoom of up to ``zoom``
+    (fraction) about the frame centre, drawn uniformly per pair."""
+
+    shift: float = 16.0
+    rotation_deg: float = 5.0
+    zoom: float = 0.05
+
+
+def camera_motion(img2: torch.Tensor, motion: CameraMotion) -> torch.Tensor:
+    """Frame 2 resampled under a random similarity per pair (borders replicated). Footage from a
+    fixed camera moves a pixel or less between frames, so zero flow nearly minimises the photometric
+    loss there and the net learns to output it; the added camera motion gives every pair
+    displacements of several pixels, and the loss still needs no ground truth."""
+    b, _, h, w = img2.shape
+    angle = torch.deg2rad((torch.rand(b) * 2 - 1) * motion.rotation_deg).view(b, 1, 1)
+    scale = (1 + (torch.rand(b) * 2 - 1) * motion.zoom).view(b, 1, 1)
+    shift = ((torch.rand(b, 2) * 2 - 1) * motion.shift).view(b, 2, 1, 1)
+    grid = pixel_grid(img2)[0]
+    x, y = grid[0] - (w - 1) / 2, grid[1] - (h - 1) / 2
+    src = torch.stack((scale * (torch.cos(angle) * x - torch.sin(angle) * y),
+                       scale * (torch.sin(angle) * x + torch.cos(angle) * y)), 1)
+    flow = src - torch.stack((x, y))[None] + shift
+    return backward_warp(img2, flow.to(img2.dtype), padding_mode="border")
+
+
 class UnsupervisedFlowModule(pl.LightningModule):
-    """``p``: the stage params (``loss``, ``bidirectional``, ``lr``, ``weight_decay``, ``crop``)."""
+    """``p``: the stage params (``loss``, ``bidirectional``, ``lr``, ``weight_decay``, ``crop``,
+    ``camera_motion``)."""
 
     def __init__(self, net: PWCLite, p: Any) -> None:
         super().__init__()
         self.net, self.p = net, p
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        img1, img2 = random_crop(*random_pairs(batch["frames"]), self.p.crop)
+        img1, img2 = random_pairs(batch["frames"])
+        if self.p.camera_motion is not None:
+            img2 = camera_motion(img2, CameraMotion(**plain(self.p.camera_motion)))
+        img1, img2 = random_crop(img1, img2, self.p.crop)
         if self.p.bidirectional:
             loss, terms = bidirectional_loss(*self.net.bidirectional(img1, img2), img1, img2, self.p.loss)
         else:

@@ -24,7 +24,7 @@ from motionlab.data.datamodules import VideoClipDataModule
 from motionlab.data.types import VideoSource
 from motionlab.flow.videos import FLOW_NET, evaluate_flow_net
 from motionlab.flow.viz import flow_to_rgb, save_rgb_png
-from motionlab.lit.flow import UnsupervisedFlowModule, held_out_loss
+from motionlab.lit.flow import CameraMotion, UnsupervisedFlowModule, held_out_loss
 from motionlab.losses.unsupervised import UnsupervisedLossParams
 from motionlab.models.parts import count_parameters
 from motionlab.models.pwc_lite import PWCLite, PWCLiteConfig, save_pwclite
@@ -40,6 +40,7 @@ class FlowPretrainParams:
     max_steps: int = 100000
     batch_size: int = 8  # videos per step, one random consecutive pair each
     crop: list[int] | None = None  # [h, w]: train on one random window of each pair (None: whole frames)
+    camera_motion: CameraMotion | None = None  # random camera motion added to frame 2 (None: off)
     lr: float = 1.0e-4  # Adam
     weight_decay: float = 0.0
     checkpoint_every: int = 500
