@@ -229,9 +229,14 @@ class ClipPool:
     in input order, with a rich progress bar. Spawned, not forked: a forked child of a process
     that already ran faiss/torch OpenMP code can deadlock (so a script that runs this stage needs
     the usual ``if __name__ == "__main__":`` guard). OpenCV runs one thread per clip either way,
-    so that the flow, and so the labels, do not depend on ``workers``."""
+    so that the flow, and so the labels, do not depend on ``workers``. Inside a worker process
+    (a job of ``hydra/launcher=parallel``) the clips run in-process: the launcher already fills
+    the cores, and a pool spawned from a joblib worker hung there."""
 
     def __init__(self, workers: int, source: VideoSource, config: PassConfig, progress: bool) -> None:
+        if workers > 0 and mp.parent_process() is not None:
+            log.info("flow for pseudo labels runs in this worker process, not in %d nested ones", workers)
+            workers = 0
         self.workers, self.progress = workers, progress
         self.executor = None
         self.cv2_threads = cv2.getNumThreads()

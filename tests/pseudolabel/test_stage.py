@@ -93,6 +93,18 @@ def test_decode_flow_baseline_computes_the_cached_flow(serial):
     np.testing.assert_allclose(build_flow("dis", preset="medium").clip(source[1].frames), cached, atol=0.01)
 
 
+def test_inside_a_launcher_worker_the_pool_runs_in_process(serial, monkeypatch):
+    """A job of ``hydra/launcher=parallel`` is itself a worker process: no nested pool there."""
+    _, _, root = serial
+    cfg = make_cfg(root, "pipeline=pseudolabels")
+    source = build_video_source(cfg.data.video, "train", cache_dir(cfg))
+    config = PassConfig("dis", {"preset": "medium"}, str(root / "unused"), "unused", 0.01, 512.0)
+    monkeypatch.setattr("motionlab.pseudolabel.passes.mp.parent_process", lambda: object())
+    with ClipPool(2, source, config, progress=False) as pool:
+        assert pool.executor is None and pool.workers == 0
+        assert list(pool.map(decode_flow_task, [0], "decode + flow")) == [7]
+
+
 def test_workers_do_not_change_labels(serial, tmp_path):
     _, out, _ = serial
     _, parallel = run(tmp_path, "backend=dis", "workers=2")
