@@ -4,8 +4,8 @@ FLOW_VIDEOS ?= /tmp/opencv-doc/usr/share/doc/opencv-doc/examples/data
 FLOW_TRAIN := $(BIN)/motionlab trainer.progress_bar=false
 # Training steps (the experiments' own values by default; lower them on a loaded machine, e.g.
 # `make flow-gt-bench FLOW_REAL_STEPS=50`: the benchmarks then read those checkpoints)
-FLOW_REAL_STEPS ?= 600
-FLOW_FAST_STEPS ?= 1800
+FLOW_REAL_STEPS ?= 2400
+FLOW_FAST_STEPS ?= 7200
 FLOW_SYNTH_STEPS ?= 2000
 # a separate venv for ptlflow (its pins are not the project's)
 BENCH_ENV ?= /work/benchenv
