@@ -14,8 +14,9 @@ ZHANG_S1_MODEL ?= vgg16_small
 # ->VOC at 3 seeds is within seed noise (experiments/zhang-table1/): ten seeds to tell a small effect from none
 ZHANG_MANY_SEEDS ?= 0,1,2,3,4,5,6,7,8,9
 EXTRA ?=
-# image-only targets: one single-threaded job per core (the small nets scale badly over 2 threads: 4.6x
-# slower wall under load, measured on unreg a_to_s40); not for pseudo-label targets (a job hung in K-means)
+# one single-threaded job per core (the small nets scale badly over 2 threads: 4.6x slower wall under
+# load, measured on unreg a_to_s40). Inside a launcher worker the pseudo-label flow runs in that process
+# (a nested process pool hung there). ZHANG_PARALLEL= runs the jobs one after another.
 ZHANG_PARALLEL ?= hydra/launcher=parallel trainer.threads=1
 
 .PHONY: reproduce-zhang-table1 reproduce-zhang-table2 reproduce-zhang-fig4 reproduce-zhang-tableS1 reproduce-zhang-voc-seeds reproduce-zhang-instrument
@@ -26,24 +27,24 @@ reproduce-zhang-instrument: install  ## oracle MR vs UNREG-matched, four setting
 	$(BIN)/motionlab-report curves $$(ls -d outputs/multirun/zhang-instrument-* | tail -1) --out experiments/zhang-instrument/curves.png
 
 reproduce-zhang-table1: install  ## Zhang Table 1: Ours between its controls, four settings x 5 seeds -> experiments/zhang-table1/
-	$(call multirun_report,$(MAIN_EXPERIMENTS),zhang-table1,setting=$(ZHANG_SETTINGS) seed=$(ZHANG_SEEDS) $(EXTRA),Zhang et al. Table 1: UNREG vs Ours,--methods $(MAIN_METHODS) --paired $(MAIN_BASELINES) $(MAIN_GAP))
+	$(call multirun_report,$(MAIN_EXPERIMENTS),zhang-table1,setting=$(ZHANG_SETTINGS) seed=$(ZHANG_SEEDS) $(ZHANG_PARALLEL) $(EXTRA),Zhang et al. Table 1: UNREG vs Ours,--methods $(MAIN_METHODS) --paired $(MAIN_BASELINES) $(MAIN_GAP))
 
 reproduce-zhang-table2: install  ## Zhang Table 2: every ablation and control, the two ->VOC settings x 5 seeds (SUP-FT: SUPFT_WEIGHTS=path)
 	@start=$$(date +%s); dir=outputs/multirun/zhang-table2-$$(date +%Y%m%d-%H%M%S); \
-	$(BIN)/motionlab -m experiment=$(ZHANG_TABLE2) setting=$(ZHANG_VOC_SETTINGS) seed=$(ZHANG_SEEDS) $(EXTRA) \
+	$(BIN)/motionlab -m experiment=$(ZHANG_TABLE2) setting=$(ZHANG_VOC_SETTINGS) seed=$(ZHANG_SEEDS) $(ZHANG_PARALLEL) $(EXTRA) \
 	  hydra.sweep.dir=$$dir/ablations trainer.progress_bar=false \
 	&& if [ -n "$(SUPFT_WEIGHTS)" ]; then $(BIN)/motionlab -m experiment=zhang_sup_ft setting=$(ZHANG_VOC_SETTINGS) \
-	  seed=$(ZHANG_SEEDS) model.weights=$(SUPFT_WEIGHTS) $(EXTRA) hydra.sweep.dir=$$dir/sup_ft trainer.progress_bar=false; \
+	  seed=$(ZHANG_SEEDS) model.weights=$(SUPFT_WEIGHTS) $(ZHANG_PARALLEL) $(EXTRA) hydra.sweep.dir=$$dir/sup_ft trainer.progress_bar=false; \
 	  else echo "SUP-FT skipped: it needs ImageNet weights, give SUPFT_WEIGHTS=/path/to/alexnet.pth"; fi \
 	&& $(BIN)/motionlab-report $$dir --out experiments/zhang-table2 --title "Zhang et al. Table 2: ablations" \
 	  --command "make $@" --wall-time $$(( $$(date +%s) - start )) --methods $(ZHANG_TABLE2_ROWS) --paired $(ZHANG_TABLE2_BASELINES) $(MAIN_GAP) \
 	  $(if $(wildcard experiments/zhang-table2/notes.md),--notes experiments/zhang-table2/notes.md)
 
 reproduce-zhang-fig4: install  ## Zhang Figure 4: accuracy vs labeled images per class (plot) -> experiments/zhang-fig4/
-	$(call multirun_report,$(MAIN_EXPERIMENTS),zhang-fig4,setting=synthetic_a_to_voc seed=$(ZHANG_SEEDS) data.image.shots_per_class=$(ZHANG_SHOTS) $(EXTRA),Zhang et al. Figure 4: accuracy vs labeled images per class,--column data.image.shots_per_class --plot --methods $(MAIN_METHODS) --paired $(MAIN_BASELINES) $(MAIN_GAP))
+	$(call multirun_report,$(MAIN_EXPERIMENTS),zhang-fig4,setting=synthetic_a_to_voc seed=$(ZHANG_SEEDS) data.image.shots_per_class=$(ZHANG_SHOTS) $(ZHANG_PARALLEL) $(EXTRA),Zhang et al. Figure 4: accuracy vs labeled images per class,--column data.image.shots_per_class --plot --methods $(MAIN_METHODS) --paired $(MAIN_BASELINES) $(MAIN_GAP))
 
 reproduce-zhang-tableS1: install  ## Zhang Table S1: VGG16 encoder, the two ->VOC settings -> experiments/zhang-tableS1/
-	$(call multirun_report,zhang_unreg_vgg16$(COMMA)zhang_unreg_matched_vgg16$(COMMA)zhang_vgg16,zhang-tableS1,setting=$(ZHANG_VOC_SETTINGS) seed=$(ZHANG_SEEDS) model=$(ZHANG_S1_MODEL) $(EXTRA),Zhang et al. Table S1: VGG16 encoder ($(ZHANG_S1_MODEL)),--methods unreg_vgg16$(COMMA)unreg_matched_vgg16$(COMMA)ours_vgg16 --paired unreg_vgg16$(COMMA)unreg_matched_vgg16)
+	$(call multirun_report,zhang_unreg_vgg16$(COMMA)zhang_unreg_matched_vgg16$(COMMA)zhang_vgg16,zhang-tableS1,setting=$(ZHANG_VOC_SETTINGS) seed=$(ZHANG_SEEDS) model=$(ZHANG_S1_MODEL) $(ZHANG_PARALLEL) $(EXTRA),Zhang et al. Table S1: VGG16 encoder ($(ZHANG_S1_MODEL)),--methods unreg_vgg16$(COMMA)unreg_matched_vgg16$(COMMA)ours_vgg16 --paired unreg_vgg16$(COMMA)unreg_matched_vgg16)
 
 reproduce-zhang-voc-seeds: install  ## Table 1 methods on the two ->VOC settings x 10 seeds -> experiments/zhang-voc-seeds/
-	$(call multirun_report,$(MAIN_EXPERIMENTS),zhang-voc-seeds,setting=$(ZHANG_VOC_SETTINGS) seed=$(ZHANG_MANY_SEEDS) $(EXTRA),Zhang et al. Table 1 methods on ->VOC: 10 seeds,--methods $(MAIN_METHODS) --paired $(MAIN_BASELINES) $(MAIN_GAP))
+	$(call multirun_report,$(MAIN_EXPERIMENTS),zhang-voc-seeds,setting=$(ZHANG_VOC_SETTINGS) seed=$(ZHANG_MANY_SEEDS) $(ZHANG_PARALLEL) $(EXTRA),Zhang et al. Table 1 methods on ->VOC: 10 seeds,--methods $(MAIN_METHODS) --paired $(MAIN_BASELINES) $(MAIN_GAP))
