@@ -31,7 +31,7 @@ flow-gt-bench: flow-checkpoints  ## EPE of every flow backend on opencv-doc phot
 	$(PY) -m motionlab.bench.flow_gt --out experiments/flow_real_gt $(FLOW_NETS) \
 	  --command "make $@ FLOW_REAL_STEPS=$(FLOW_REAL_STEPS) FLOW_FAST_STEPS=$(FLOW_FAST_STEPS) FLOW_SYNTH_STEPS=$(FLOW_SYNTH_STEPS)"
 
-bench-flow: install  ## pairs/s of every flow backend, PWC-lite variant and ptlflow net, same frames and threads -> experiments/benchmarks/flow/
+bench-flow: install  ## pairs/s of every OpenCV backend, PWC-lite variant (eager and ONNX Runtime) and ptlflow net, same frames and threads -> experiments/benchmarks/flow/
 	-@$(MAKE) --no-print-directory opencv-doc
 	test -x $(BENCH_ENV)/bin/python || (python3 -m venv $(BENCH_ENV) && $(BENCH_ENV)/bin/pip install -q ptlflow) || true
 	OMP_WAIT_POLICY=PASSIVE MOTIONLAB_BENCH_PYTHON=$(BENCH_ENV)/bin/python $(PY) -m motionlab.bench.flow --out experiments/benchmarks/flow --command "make $@"
