@@ -4,7 +4,7 @@
 UFTSN_SEEDS ?= 0,1,2
 UFTSN_TABLE1 := uftsn_ours,uftsn_mixed  # the mixed setting: appearance and motion each carry part of the class
 UFTSN_TABLE2 := uftsn_ours,uftsn_fast,uftsn_tvl1,uftsn_dis,uftsn_no_cv_ms,uftsn_no_ms,uftsn_no_cv_ms_fixed_loss,uftsn_no_ms_fixed_loss,uftsn_gt
-UFTSN_TABLE3 := uftsn_ours,uftsn_fast,uftsn_no_ms,uftsn_no_cv_ms,uftsn_cgmu_upsampler
+UFTSN_TABLE3 := uftsn_ours,uftsn_fast,uftsn_no_ms,uftsn_no_cv_ms,uftsn_cgmu_upsampler,uftsn_convex_upsampler
 UFTSN_REPORT := $(BIN)/motionlab-report uftsn
 UFTSN_T1_COLS := --column "RGB stream top-1 (%)=spatial/top1" --column "motion stream top-1 (%)=motion/top1" \
   --column "fusion top-1 (%)=fusion/top1" --column "flow EPE (px)=motion/flow_epe"
@@ -14,7 +14,11 @@ UFTSN_T3_COLS := --column "flow params=flow/params" --column "EPE ours (px)=flow
   --column "EPE TV-L1 (px)=flow/epe_tvl1" --column "EPE DIS (px)=flow/epe_dis" \
   --column "EPE zero flow (px)=flow/epe_zero" --column "moving EPE ours (px)=flow/epe_moving" \
   --column "moving EPE TV-L1 (px)=flow/epe_moving_tvl1" --column "moving EPE DIS (px)=flow/epe_moving_dis" \
-  --column "moving EPE zero (px)=flow/epe_moving_zero" --column "EPE after fine-tuning (px)=motion/flow_epe"
+  --column "moving EPE zero (px)=flow/epe_moving_zero" \
+  --column "moving EPE, its low-res flow upsampled bilinearly (px)=flow/epe_moving_lowres_bilinear" \
+  --column "moving EPE, ideal low-res flow upsampled bilinearly, the oracle bound (px)=flow/epe_moving_ideal_bilinear" \
+  --column "moving EPE, ideal low-res flow, its upsampler (px)=flow/epe_moving_ideal" \
+  --column "EPE after fine-tuning (px)=motion/flow_epe"
 UFTSN_METHODS_T2 := UF-TSN,UF-TSN fast,TV-L1,DIS,without cost volume + multi-scale,without multi-scale,without cost volume + multi-scale (loss fixed),without multi-scale (loss fixed),ground-truth flow
 
 # $(1): experiments, $(2): shell variable receiving the sweep dir
@@ -45,7 +49,7 @@ reproduce-uftsn-table3: install  ## UF-TSN Table 3: params, frames/s vs TV-L1 (b
 	@$(call uftsn_sweep,$(UFTSN_TABLE3),dir) && \
 	$(UFTSN_REPORT) $$dir --out experiments/uftsn/table3 --command "make $@" --wall-time $$(( $$(date +%s) - start )) \
 	  --title "UF-TSN Table 3 analogue (flow quality): EPE on synthetic ground truth, ours vs TV-L1 vs DIS" \
-	  $(UFTSN_T3_COLS) --methods "UF-TSN,UF-TSN fast,without multi-scale,without cost volume + multi-scale,PWC-lite + CGMU upsampler" \
+	  $(UFTSN_T3_COLS) --methods "UF-TSN,UF-TSN fast,without multi-scale,without cost volume + multi-scale,PWC-lite + CGMU upsampler,PWC-lite + convex upsampler" \
 	  --notes experiments/uftsn/notes_table3.md
 	$(PY) -m motionlab.bench.uftsn --out experiments/uftsn/table3/speed
 

@@ -9,12 +9,14 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from motionlab.data.types import VideoSource
 from motionlab.flow.base import build_flow
 from motionlab.flow.cache import FlowCache, cache_key
 from motionlab.flow.metrics import endpoint_error, moving_mask
 from motionlab.models.pwc_lite import PWCLite
+from motionlab.models.upsample import area_downsample_flow, build_upsampler
 
 FLOW_NET = "flow_net.pt"  # the PWC-lite checkpoint a flow_pretrain stage writes (save_pwclite)
 GROUND_TRUTH = "ground_truth"
@@ -30,6 +32,36 @@ def predict_flows(net: PWCLite, source: VideoSource, batch_size: int) -> np.ndar
         clip = torch.from_numpy(frames).permute(0, 1, 4, 2, 3).float() / 255.0
         out.append(net.flow_sequence(clip).numpy())
     return np.concatenate(out)
+
+
+# the gain decomposition's flows (upsampling_decomposition), next to the net's own in evaluate_flow_net
+DECOMPOSITION = ("lowres_bilinear", "ideal_bilinear", "ideal")
+
+
+@torch.inference_mode()
+def upsampling_decomposition(net: PWCLite, source: VideoSource, batch_size: int) -> dict[str, np.ndarray]:
+    """Full-res flows that split the net's error into its upsampler's share and its low-res flow's:
+    its own output-level flow upsampled bilinearly (``lowres_bilinear``: minus the net's EPE, the
+    upsampler's own gain; equal to the net's for a bilinear net), the ideal low-res flow (cell means
+    of the ground truth) upsampled bilinearly (``ideal_bilinear``: the oracle bound of a perfect
+    low-res flow) and by the net's upsampler with the net's own context (``ideal``)."""
+    net.eval()
+    scale = 2**net.cfg.output_level
+    bilinear = build_upsampler("bilinear", scale)
+    out: dict[str, list[np.ndarray]] = {name: [] for name in DECOMPOSITION}
+    for start in range(0, len(source), batch_size):
+        items = [source[i] for i in range(start, min(start + batch_size, len(source)))]
+        clip = torch.from_numpy(np.stack([s.frames for s in items])).permute(0, 1, 4, 2, 3).float() / 255.0
+        b, t, _, h, w = clip.shape
+        low, hidden, img1 = net.upsampling_inputs(clip)
+        gt = torch.from_numpy(np.stack([s.flow_gt for s in items])).float().flatten(0, 1)
+        pad = (0, img1.shape[-1] - w, 0, img1.shape[-2] - h)
+        ideal = area_downsample_flow(F.pad(gt, pad, mode="replicate"), scale)
+        flows = {"lowres_bilinear": bilinear(low), "ideal_bilinear": bilinear(ideal),
+                 "ideal": net.upsampler(ideal, img1, hidden)}
+        for name, flow in flows.items():
+            out[name].append(flow[..., :h, :w].unflatten(0, (b, t - 1)).numpy())
+    return {name: np.concatenate(parts) for name, parts in out.items()}
 
 
 def precomputed_flows(name: str, source: VideoSource, cache_root: Path, video_cfg: dict[str, Any]) -> np.ndarray:
@@ -51,15 +83,17 @@ def evaluate_flow_net(net: PWCLite, source: VideoSource, cache_root: Path, video
                       batch_size: int, compare_with: list[str], moving_threshold: float
                       ) -> tuple[dict[str, float], dict[str, np.ndarray]]:
     """EPE (px) over every pixel of every consecutive key-frame pair of every video, and over the
-    moving pixels, of the net, of each backend in ``compare_with`` and of zero flow, on the same
-    pairs; and the flows (``gt`` first)."""
+    moving pixels, of the net, of its gain decomposition (``upsampling_decomposition``), of each
+    backend in ``compare_with`` and of zero flow, on the same pairs; and the flows of the net and
+    the backends (``gt`` first)."""
     gt = np.stack([source[i].flow_gt for i in range(len(source))])
     moving = moving_mask(gt, moving_threshold)
     flows = {"ours": predict_flows(net, source, batch_size)}
     for name in compare_with:
         flows[name] = precomputed_flows(name, source, cache_root, video_cfg)
     metrics: dict[str, float] = {"eval_pairs": gt.shape[0] * gt.shape[1], "moving_fraction": float(moving.mean())}
-    for name, flow in {**flows, "zero": np.zeros_like(gt)}.items():
+    measured = {**flows, **upsampling_decomposition(net, source, batch_size), "zero": np.zeros_like(gt)}
+    for name, flow in measured.items():
         suffix = "" if name == "ours" else f"_{name}"
         metrics[f"epe{suffix}"] = endpoint_error(flow, gt)
         metrics[f"epe_moving{suffix}"] = endpoint_error(flow, gt, moving)

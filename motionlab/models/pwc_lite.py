@@ -143,6 +143,14 @@ class PWCLite(nn.Module):
     def decode(self, feats1: list[torch.Tensor], feats2: list[torch.Tensor],
                img1: torch.Tensor) -> list[torch.Tensor]:
         """Coarse-to-fine flow from pyramids of image 1 and 2 (padded sizes); see ``forward``."""
+        level_flows, hidden = self.decode_levels(feats1, feats2)
+        full = self.upsampler(level_flows[-1], img1, hidden)
+        return [full, *reversed(level_flows)]
+
+    def decode_levels(self, feats1: list[torch.Tensor],
+                      feats2: list[torch.Tensor]) -> tuple[list[torch.Tensor], torch.Tensor]:
+        """The flow at every decoded level, coarsest first, and the finest decoder's hidden features:
+        what the upsampler gets (``decode`` upsamples the last flow)."""
         level_flows: list[torch.Tensor] = []
         flow = hidden = None
         for level in self.decoded_levels:
@@ -156,8 +164,7 @@ class PWCLite(nn.Module):
             residual, hidden = self.decoders[str(level)](torch.cat((q1, flow, self._match(q1, warped)), 1))
             flow = flow + residual
             level_flows.append(flow)
-        full = self.upsampler(flow, img1, hidden)
-        return [full, *reversed(level_flows)]
+        return level_flows, hidden
 
     def _match(self, q1: torch.Tensor, warped: torch.Tensor) -> torch.Tensor:
         """What the decoder sees of image 2: the cost volume, or (ablation) the warped features."""
@@ -197,6 +204,18 @@ class PWCLite(nn.Module):
         img1 = padded.unflatten(0, (b, t))[:, :-1].flatten(0, 1)
         flows = self._crop(self.decode(first, second, img1), crop)
         return flows if all_scales else flows[0].unflatten(0, (b, t - 1))
+
+    def upsampling_inputs(self, frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """For consecutive pairs of ``[B, T, 3, H, W]`` (pairs flattened into the batch, sizes padded
+        to the pyramid's multiple): the output-level flow, the finest decoder's hidden features and the
+        first images, i.e. what the upsampler reads. Lets an evaluation give the upsampler other
+        low-res flow (the ideal one) with the net's own context, or upsample the net's bilinearly."""
+        b, t = frames.shape[:2]
+        (padded,), _ = self._pad(frames.flatten(0, 1))
+        feats = [f.unflatten(0, (b, t)) for f in self.features(padded)]
+        level_flows, hidden = self.decode_levels([f[:, :-1].flatten(0, 1) for f in feats],
+                                                 [f[:, 1:].flatten(0, 1) for f in feats])
+        return level_flows[-1], hidden, padded.unflatten(0, (b, t))[:, :-1].flatten(0, 1)
 
     # ------------------------------------------------------------------------------ padding
     def _pad(self, *images: torch.Tensor) -> tuple[tuple[torch.Tensor, ...], tuple[int, int]]:
