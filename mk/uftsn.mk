@@ -3,7 +3,7 @@
 # target reuses the jobs the first one finished (spatial stream, flow pretraining, TV-L1 flow cache).
 UFTSN_SEEDS ?= 0,1,2
 UFTSN_TABLE1 := uftsn_ours,uftsn_mixed  # the mixed setting: appearance and motion each carry part of the class
-UFTSN_TABLE2 := uftsn_ours,uftsn_fast,uftsn_tvl1,uftsn_dis,uftsn_no_cv_ms,uftsn_no_ms,uftsn_no_cv_ms_fixed_loss,uftsn_no_ms_fixed_loss,uftsn_gt
+UFTSN_TABLE2 := uftsn_ours,uftsn_no_e2e,uftsn_fast,uftsn_tvl1,uftsn_dis,uftsn_no_cv_ms,uftsn_no_ms,uftsn_no_cv_ms_fixed_loss,uftsn_no_ms_fixed_loss,uftsn_gt
 UFTSN_TABLE3 := uftsn_ours,uftsn_fast,uftsn_no_ms,uftsn_no_cv_ms,uftsn_cgmu_upsampler,uftsn_convex_upsampler
 UFTSN_REPORT := $(BIN)/motionlab-report uftsn
 UFTSN_T1_COLS := --column "RGB stream top-1 (%)=spatial/top1" --column "motion stream top-1 (%)=motion/top1" \
@@ -19,7 +19,7 @@ UFTSN_T3_COLS := --column "flow params=flow/params" --column "EPE ours (px)=flow
   --column "moving EPE, ideal low-res flow upsampled bilinearly, the oracle bound (px)=flow/epe_moving_ideal_bilinear" \
   --column "moving EPE, ideal low-res flow, its upsampler (px)=flow/epe_moving_ideal" \
   --column "EPE after fine-tuning (px)=motion/flow_epe"
-UFTSN_METHODS_T2 := UF-TSN,UF-TSN fast,TV-L1,DIS,without cost volume + multi-scale,without multi-scale,without cost volume + multi-scale (loss fixed),without multi-scale (loss fixed),ground-truth flow
+UFTSN_METHODS_T2 := UF-TSN,without end-to-end fine-tuning,UF-TSN fast,TV-L1,DIS,without cost volume + multi-scale,without multi-scale,without cost volume + multi-scale (loss fixed),without multi-scale (loss fixed),ground-truth flow
 
 # $(1): experiments, $(2): shell variable receiving the sweep dir
 define uftsn_sweep
@@ -40,7 +40,7 @@ reproduce-uftsn-table2: install  ## UF-TSN Tables 1+2: flow sources and ablation
 	@$(call uftsn_sweep,$(UFTSN_TABLE2),dir) && \
 	$(UFTSN_REPORT) $$dir --out experiments/uftsn/table2 --command "make $@" --wall-time $$(( $$(date +%s) - start )) \
 	  --title "UF-TSN Table 2 analogue: flow sources and ablations" $(UFTSN_T2_COLS) \
-	  --methods "$(UFTSN_METHODS_T2)" --notes experiments/uftsn/notes_table2.md && \
+	  --methods "$(UFTSN_METHODS_T2)" --paired UF-TSN --notes experiments/uftsn/notes_table2.md && \
 	$(UFTSN_REPORT) $$dir --out experiments/uftsn/table1 --command "make $@" --methods UF-TSN \
 	  --title "UF-TSN Table 1 analogue: two streams on motion-only synthetic videos" $(UFTSN_T1_COLS) \
 	  --notes experiments/uftsn/notes_table1.md
@@ -50,7 +50,7 @@ reproduce-uftsn-table3: install  ## UF-TSN Table 3: params, frames/s vs TV-L1 (b
 	$(UFTSN_REPORT) $$dir --out experiments/uftsn/table3 --command "make $@" --wall-time $$(( $$(date +%s) - start )) \
 	  --title "UF-TSN Table 3 analogue (flow quality): EPE on synthetic ground truth, ours vs TV-L1 vs DIS" \
 	  $(UFTSN_T3_COLS) --methods "UF-TSN,UF-TSN fast,without multi-scale,without cost volume + multi-scale,PWC-lite + CGMU upsampler,PWC-lite + convex upsampler" \
-	  --notes experiments/uftsn/notes_table3.md
+	  --paired UF-TSN --notes experiments/uftsn/notes_table3.md
 	$(PY) -m motionlab.bench.uftsn --out experiments/uftsn/table3/speed
 
 bench-uftsn: install  ## UF-TSN speed only: PWC-lite vs TV-L1 at 256x340 -> experiments/benchmarks/uftsn/

@@ -166,6 +166,22 @@ def test_metric_table_pools_seeds_and_prints_counts_whole(tmp_path):
     assert "| A | 60.00 ± 14.14 | 1,000 | 2 |" in (tmp_path / "out" / "results.md").read_text()
 
 
+def test_uftsn_paired_table_differences_each_column_on_the_same_seed(tmp_path):
+    # B beats A by exactly 2 points on seeds 0-2 although the seeds spread by 20: pairing removes that
+    for method, offset in (("A", 0.0), ("B", 2.0)):
+        for seed in range(3):
+            run = tmp_path / "sweep" / f"{method}{seed}"
+            run.mkdir(parents=True)
+            (run / "metrics.json").write_text(json.dumps({"method": method, "seed": seed, "metrics": {
+                "motion/top1": 50.0 + 10 * seed + offset, "flow/params": 7}}))
+    main(["uftsn", str(tmp_path / "sweep"), "--out", str(tmp_path / "out"), "--title", "T", "--paired", "A",
+          "--column", "top-1=motion/top1", "--column", "params=flow/params"])
+    text = (tmp_path / "out" / "results.md").read_text()
+    assert "| paired difference | top-1 |" in text  # counts are not differenced
+    assert "| B - A | +2.00 ± 0.00, 95 % CI [+2.00, +2.00] (n = 3); detectable: 0.00 (n = 3) |" in text
+    assert "A - A" not in text
+
+
 # ------------------------------------------------------------------------------------- claims
 def test_claims_quote_cells_differences_ratios_and_ranges(tmp_path):
     (tmp_path / "r.csv").write_text("method,setting,mean,speed\nours,a,35.9375,23.2 pairs/s\n"

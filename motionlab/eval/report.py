@@ -16,7 +16,7 @@ from pathlib import Path
 
 from motionlab.eval.collect import collect_runs, methods_in_order
 from motionlab.eval.results import markdown_table, write_results
-from motionlab.eval.tables import Controls, metric_table, paired_table, setting_table
+from motionlab.eval.tables import Controls, metric_paired_table, metric_table, paired_table, setting_table
 
 SUBCOMMANDS = ("cgmu", "uftsn", "readme", "curves")
 
@@ -110,11 +110,20 @@ def uftsn_main(argv: list[str]) -> None:
     ap.add_argument("--column", action="append", required=True, metavar="HEADER=METRIC",
                     help="e.g. 'motion top-1 (%%)=motion/top1'; repeat for more columns")
     ap.add_argument("--methods", default=None, help="comma-separated row order")
+    ap.add_argument("--paired", default=None, metavar="METHOD",
+                    help="also a table of every column's paired difference to this method, per seed, with 95 %% CIs")
     _common(ap)
     args = ap.parse_args(argv)
     columns = [tuple(c.rsplit("=", 1)) for c in args.column]
-    header, rows = metric_table(collect_runs(args.dirs), columns, args.methods.split(",") if args.methods else None)
-    path = write_results(args.out, args.title, _command(args), header, rows, _notes(args), args.wall_time)
+    runs = collect_runs(args.dirs)
+    methods = args.methods.split(",") if args.methods else None
+    header, rows = metric_table(runs, columns, methods)
+    notes = ""
+    if args.paired:
+        p_header, p_rows = metric_paired_table(runs, args.paired, columns, methods)
+        notes = (f"\n## Paired differences to {args.paired} (same seed; mean ± sample std, 95 % CI; the smallest "
+                 "effect a two-sided paired t-test detects at power 0.8)\n\n" + markdown_table(p_header, p_rows))
+    path = write_results(args.out, args.title, _command(args), header, rows, notes + _notes(args), args.wall_time)
     print(path.read_text())
 
 

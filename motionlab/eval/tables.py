@@ -132,6 +132,26 @@ def metric_table(runs: Sequence[Run], columns: Sequence[tuple[str, str]], method
     return ["method", *(name for name, _ in columns), "seeds"], rows
 
 
+def metric_paired_table(runs: Sequence[Run], baseline: str, columns: Sequence[tuple[str, str]],
+                        methods: Sequence[str] | None = None, digits: int = 2) -> tuple[list[str], list[list[str]]]:
+    """(method - baseline) on the same seed, per method and ``(header, metric key)`` column, with the
+    95 % CI and the smallest effect the pairs could detect; counts (``*params``) are left out."""
+    columns = [(name, key) for name, key in columns if not key.endswith("params")]
+    per_seed = {m: {key: {r.seed: r.metrics[key] for r in runs if r.method == m and key in r.metrics}
+                    for _, key in columns} for m in methods_in_order(runs, methods)}
+    rows = []
+    for m, values in per_seed.items():
+        if m == baseline or baseline not in per_seed:
+            continue
+        cells = []
+        for _, key in columns:
+            diff = paired_differences(values[key], per_seed[baseline][key])
+            cells.append("–" if diff.n == 0 else f"{diff.format(digits, signed=True, ci=True)}; "
+                         f"detectable: {format_mde(diff, digits)}")
+        rows.append([f"{m} - {baseline}", *cells])
+    return ["paired difference", *(name for name, _ in columns)], rows
+
+
 def metric_cell(values: Sequence[float], digits: int = 2, count: bool = False) -> str:
     if not values:
         return "–"
