@@ -182,6 +182,26 @@ def test_uftsn_paired_table_differences_each_column_on_the_same_seed(tmp_path):
     assert "A - A" not in text
 
 
+def test_the_time_table_counts_a_shared_artifact_once(tmp_path):
+    """UNREG's classifier is Algorithm 1's step 1: one artifact under two stage names, paid for once."""
+    def artifact(name, seconds):
+        d = tmp_path / "store" / name
+        d.mkdir(parents=True)
+        (d / "done.json").write_text(json.dumps({"wall_time_s": seconds}))
+        return {"kind": "k", "key": name, "dir": str(d)}
+
+    step1, vre = artifact("a", 10.0), artifact("b", 30.0)
+    for method, stages in (("unreg", {"classifier": step1}), ("ours", {"init": step1, "vre": vre}),
+                           ("ours2", {"init": step1, "vre": vre})):
+        _job(tmp_path / "sweep", method, "s", 0, 1.0)
+        (tmp_path / "sweep" / method / "s" / "seed0" / "stages.json").write_text(json.dumps(stages))
+    main([str(tmp_path / "sweep"), "--out", str(tmp_path / "out")])
+    text = (tmp_path / "out" / "results.md").read_text()
+    assert "## Where the time went" in text
+    assert "| all stages (3 jobs) | 2 |  | 40 |" in text
+    assert text.count("| 10.0 | 10 |") == 1  # under one name only
+
+
 # ------------------------------------------------------------------------------------- claims
 def test_claims_quote_cells_differences_ratios_and_ranges(tmp_path):
     (tmp_path / "r.csv").write_text("method,setting,mean,speed\nours,a,35.9375,23.2 pairs/s\n"

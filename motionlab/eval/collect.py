@@ -63,6 +63,28 @@ def by_seed(runs: Iterable[Run], key: str | None = None) -> dict[tuple[str, str]
     return out
 
 
+def stage_wall_times(runs: Iterable[Run]) -> dict[str, dict[str, float]]:
+    """Stage name -> {store key: seconds} over the distinct artifacts the runs used, from each job's
+    ``stages.json`` and each artifact's ``done.json``: an artifact shared by several jobs (or by two
+    stage names, e.g. UNREG's classifier and Algorithm 1's step 1) counts once, under the first name
+    met, with the time it took when it was computed. Paths in ``stages.json`` are relative to the
+    directory the sweep ran in (the current one)."""
+    out: dict[str, dict[str, float]] = defaultdict(dict)
+    seen: set[str] = set()
+    for r in runs:
+        index = r.run_dir / "stages.json" if r.run_dir else None
+        if index is None or not index.is_file():
+            continue
+        for name, stage in json.loads(index.read_text()).items():
+            done = Path(stage["dir"]) / "done.json"
+            if stage["dir"] not in seen and done.is_file():
+                seen.add(stage["dir"])
+                seconds = json.loads(done.read_text()).get("wall_time_s")
+                if seconds is not None:
+                    out[name][stage["key"]] = float(seconds)
+    return dict(out)
+
+
 def methods_in_order(runs: Iterable[Run], order: Iterable[str] | None = None) -> list[str]:
     """``order`` where given, else the methods in the order they were found."""
     return list(order) if order else list(dict.fromkeys(r.method for r in runs))

@@ -14,9 +14,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from motionlab.eval.collect import collect_runs, methods_in_order
+from motionlab.eval.collect import collect_runs, methods_in_order, stage_wall_times
 from motionlab.eval.results import markdown_table, write_results
-from motionlab.eval.tables import Controls, metric_paired_table, metric_table, paired_table, setting_table
+from motionlab.eval.tables import Controls, metric_paired_table, metric_table, paired_table, setting_table, timing_table
 
 SUBCOMMANDS = ("cgmu", "uftsn", "readme", "curves")
 
@@ -76,6 +76,12 @@ def settings_main(argv: list[str]) -> None:
         notes += markdown_table(paired.header, paired.rows)
         notes += ("\nSmallest effect each cell could detect (two-sided paired t-test, α = 0.05, power 0.8, "
                   "from its sd of differences):\n\n" + markdown_table(paired.mde_header, paired.mde_rows))
+    times = stage_wall_times(runs)
+    if times:
+        t_header, t_rows = timing_table(times, len(runs))
+        notes += ("\n## Where the time went\n\nWall time of each distinct stage artifact the jobs used, when it "
+                  "was computed (a stage shared by jobs counts once; `done.json` of each artifact). The total is "
+                  "the compute from an empty store, in seconds of one job.\n\n" + markdown_table(t_header, t_rows))
     notes += _notes(args)
     if args.out:
         csv_header = ["method", "setting", "mean", "std", "n", "values"] + (["gap_closed"] if controls else [])

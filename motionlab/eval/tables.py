@@ -132,6 +132,18 @@ def metric_table(runs: Sequence[Run], columns: Sequence[tuple[str, str]], method
     return ["method", *(name for name, _ in columns), "seeds"], rows
 
 
+def timing_table(times: dict[str, dict[str, float]], jobs: int) -> tuple[list[str], list[list[str]]]:
+    """Per stage name: distinct artifacts, median and total seconds; and the sum, the compute a sweep
+    of these ``jobs`` needs from an empty store (``stage_wall_times``)."""
+    rows = []
+    for name, by_key in times.items():
+        values = sorted(by_key.values())
+        rows.append([name, str(len(values)), f"{values[len(values) // 2]:.1f}", f"{math.fsum(values):.0f}"])
+    total = math.fsum(v for by_key in times.values() for v in by_key.values())
+    rows.append([f"all stages ({jobs} jobs)", str(sum(len(v) for v in times.values())), "", f"{total:.0f}"])
+    return ["stage", "distinct artifacts", "median (s)", "total (s)"], rows
+
+
 def metric_paired_table(runs: Sequence[Run], baseline: str, columns: Sequence[tuple[str, str]],
                         methods: Sequence[str] | None = None, digits: int = 2) -> tuple[list[str], list[list[str]]]:
     """(method - baseline) on the same seed, per method and ``(header, metric key)`` column, with the
