@@ -226,6 +226,18 @@ def test_claims_quote_cells_differences_ratios_and_ranges(tmp_path):
     assert replace_section(readme, table) == f"# x\n\n{BEGIN}\n{table}{END}\n\nafter\n"
 
 
+def test_a_range_of_differences_pairs_each_row_with_its_own_baseline(tmp_path):
+    """{lo}-{hi} of method minus baseline over settings: each setting's difference, then the range
+    (not the range of the method's values minus the first setting's baseline)."""
+    (tmp_path / "r.csv").write_text("method,setting,mean\nours,a,80\nbase,a,70\nours,b,60\nbase,b,58\n")
+    spec = {"file": "r.csv", "column": "mean", "format": ".0f", "minus": {"method": "base"},
+            "where": [{"method": "ours", "setting": "a"}, {"method": "ours", "setting": "b"}]}
+    (tmp_path / "claims.yaml").write_text(json.dumps({"claims": [{
+        "claim": "C", "target": "t", "measured": "{lo}-{hi}",
+        "quotes": {"lo": {**spec, "reduce": "min"}, "hi": {**spec, "reduce": "max"}}}]}))
+    assert "| C | 2-10 | t |" in claims_table(tmp_path / "claims.yaml", tmp_path)
+
+
 def test_the_readme_claims_table_is_the_generated_one():
     """README.md's "What reproduces here" table is what ``motionlab-report readme`` makes of the
     results files: a changed result without a regenerated README fails here."""

@@ -10,6 +10,7 @@ motion boundary (pixels without a visible match masked), as mean ± 95 % CI over
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
     photos = [args.photos / name for name in PHOTOS if (args.photos / name).is_file()]
     pairs = photo_pairs(photos, HEIGHT, WIDTH, args.seed)
     methods = [(label, build_flow(name, **params)) for label, name, params in OPENCV_BACKENDS]
-    missing = []
+    missing, trained = [], []
     for net in map(FlowNet.parse, args.net):
         try:
             checkpoint = net.checkpoint()
@@ -78,6 +79,10 @@ def main(argv: list[str] | None = None) -> None:
             missing.append(f"- {net.label}: {err}")
             continue
         label = f"{net.label} ({net.experiment}, {net.steps} steps)"
+        done = checkpoint.parent / "done.json"
+        seconds = json.loads(done.read_text()).get("wall_time_s") if done.is_file() else None
+        if seconds is not None:
+            trained.append(f"- {label}: {seconds / 60:.0f} min")
         methods.append((label, build_flow("pwclite", checkpoint=str(checkpoint))))
     methods.append(("zero flow", lambda a, b: np.zeros((2, *a.shape[:2]), np.float32)))
     epes = {label: pair_epes(estimator, pairs) for label, estimator in methods}
@@ -101,7 +106,12 @@ Camera: rotation ≤ 3°, zoom ≤ 4 %, shift ≤ 8 px, mild perspective; patch:
 zoom ≤ 6 %, shift ≤ 14 px (motionlab/flow/homography.py). PWC-lite checkpoints: the artifact-store
 flow_net.pt of each experiment at the steps named (random-crop training as conf/stage/flow_pretrain_real.yaml;
 fewer steps than the experiment's default where the command says so).
-""" + ("\n## Not measured (no checkpoint)\n\n" + "\n".join(missing) + "\n" if missing else "")
+"""
+    if trained:
+        notes += ("\nTraining wall time of each checkpoint (its stage's `done.json`; the machine's load then is not "
+                  "recorded):\n\n" + "\n".join(trained) + "\n")
+    if missing:
+        notes += "\n## Not measured (no checkpoint)\n\n" + "\n".join(missing) + "\n"
     write_results(args.out, f"Real-image flow benchmark with exact ground truth ({HEIGHT}x{WIDTH})", args.command,
                   ["method", "EPE all (px)", "EPE moving (px)", "EPE boundary (px)",
                    f"moving: difference to {BASELINE}"],

@@ -67,17 +67,17 @@ def quote(spec: dict[str, Any], root: Path) -> str:
     rows = _rows(file)
     column = spec["column"]
     wheres = spec["where"] if isinstance(spec["where"], list) else [spec["where"]]
-    cells = [_cell(rows, w, column, file) for w in wheres]
-    if len(cells) > 1:
-        pick = {"min": min, "max": max}[spec.get("reduce", "min")]
-        cell = pick(cells, key=lambda c: c.value)
-    else:
-        cell = cells[0]
-    value = cell.value
-    for op in ("minus", "over"):
-        if op in spec:
-            other = _cell(rows, {**wheres[0], **spec[op]}, column, file).value
-            value = value - other if op == "minus" else value / other
+    quoted = []  # (value after minus/over, the cell it came from), one per row of ``where``
+    for where in wheres:
+        cell = _cell(rows, where, column, file)
+        value = cell.value
+        for op in ("minus", "over"):  # the other row shares this row's keys unless it names them
+            if op in spec:
+                other = _cell(rows, {**where, **spec[op]}, column, file).value
+                value = value - other if op == "minus" else value / other
+        quoted.append((value, cell))
+    pick = {"min": min, "max": max}[spec.get("reduce", "min")]
+    value, cell = pick(quoted, key=lambda q: q[0]) if len(quoted) > 1 else quoted[0]
     if "format" in spec:
         return format(value, spec["format"])
     if value != cell.value:
