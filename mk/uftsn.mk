@@ -2,6 +2,9 @@
 # One sweep (experiments x seeds) feeds all three tables; the shared artifact store means a second
 # target reuses the jobs the first one finished (spatial stream, flow pretraining, TV-L1 flow cache).
 UFTSN_SEEDS ?= 0,1,2
+# one single-threaded job per core, as ZHANG_PARALLEL (jobs sharing the spatial stream or a flow cache
+# wait on the artifact store's lock); UFTSN_PARALLEL= runs them one after another
+UFTSN_PARALLEL ?= hydra/launcher=parallel trainer.threads=1
 UFTSN_TABLE1 := uftsn_ours,uftsn_mixed  # the mixed setting: appearance and motion each carry part of the class
 UFTSN_TABLE2 := uftsn_ours,uftsn_no_e2e,uftsn_fast,uftsn_tvl1,uftsn_dis,uftsn_no_cv_ms,uftsn_no_ms,uftsn_no_cv_ms_fixed_loss,uftsn_no_ms_fixed_loss,uftsn_gt
 UFTSN_TABLE3 := uftsn_ours,uftsn_fast,uftsn_no_ms,uftsn_no_cv_ms,uftsn_cgmu_upsampler,uftsn_convex_upsampler
@@ -24,7 +27,7 @@ UFTSN_METHODS_T2 := UF-TSN,without end-to-end fine-tuning,UF-TSN fast,TV-L1,DIS,
 # $(1): experiments, $(2): shell variable receiving the sweep dir
 define uftsn_sweep
 	start=$$(date +%s); $(2)=outputs/multirun/uftsn-$$(date +%Y%m%d-%H%M%S); \
-	$(BIN)/motionlab -m experiment=$(1) seed=$(UFTSN_SEEDS) hydra.sweep.dir=$$$(2) trainer.progress_bar=false
+	$(BIN)/motionlab -m experiment=$(1) seed=$(UFTSN_SEEDS) $(UFTSN_PARALLEL) hydra.sweep.dir=$$$(2) trainer.progress_bar=false
 endef
 
 .PHONY: reproduce-uftsn reproduce-uftsn-table1 reproduce-uftsn-table2 reproduce-uftsn-table3 bench-uftsn
