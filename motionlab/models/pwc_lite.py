@@ -197,12 +197,9 @@ class PWCLite(nn.Module):
         flattened into the batch: ``[B*(T-1), 2, h, w]``). Each frame's pyramid is computed once
         although the frame is in two pairs."""
         b, t = frames.shape[:2]
-        (padded,), crop = self._pad(frames.flatten(0, 1))
-        feats = [f.unflatten(0, (b, t)) for f in self.features(padded)]
-        first = [f[:, :-1].flatten(0, 1) for f in feats]
-        second = [f[:, 1:].flatten(0, 1) for f in feats]
-        img1 = padded.unflatten(0, (b, t))[:, :-1].flatten(0, 1)
-        flows = self._crop(self.decode(first, second, img1), crop)
+        level_flows, hidden, img1 = self._sequence_levels(frames)
+        full = self.upsampler(level_flows[-1], img1, hidden)
+        flows = self._crop([full, *reversed(level_flows)], tuple(frames.shape[-2:]))
         return flows if all_scales else flows[0].unflatten(0, (b, t - 1))
 
     def upsampling_inputs(self, frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -210,12 +207,18 @@ class PWCLite(nn.Module):
         to the pyramid's multiple): the output-level flow, the finest decoder's hidden features and the
         first images, i.e. what the upsampler reads. Lets an evaluation give the upsampler other
         low-res flow (the ideal one) with the net's own context, or upsample the net's bilinearly."""
+        level_flows, hidden, img1 = self._sequence_levels(frames)
+        return level_flows[-1], hidden, img1
+
+    def _sequence_levels(self, frames: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor, torch.Tensor]:
+        """``decode_levels`` of every consecutive pair of ``[B, T, 3, H, W]`` (padded), and the pairs'
+        first images; each frame's pyramid is computed once although the frame is in two pairs."""
         b, t = frames.shape[:2]
         (padded,), _ = self._pad(frames.flatten(0, 1))
         feats = [f.unflatten(0, (b, t)) for f in self.features(padded)]
         level_flows, hidden = self.decode_levels([f[:, :-1].flatten(0, 1) for f in feats],
                                                  [f[:, 1:].flatten(0, 1) for f in feats])
-        return level_flows[-1], hidden, padded.unflatten(0, (b, t))[:, :-1].flatten(0, 1)
+        return level_flows, hidden, padded.unflatten(0, (b, t))[:, :-1].flatten(0, 1)
 
     # ------------------------------------------------------------------------------ padding
     def _pad(self, *images: torch.Tensor) -> tuple[tuple[torch.Tensor, ...], tuple[int, int]]:
