@@ -245,6 +245,11 @@ class ImageDataModule(_Base):
         self.test_set = ImageDataset(test, np.sort(test_idx), size, motion_names=self.motion_names)
         if self.val_per_class:
             pool = np.setdiff1d(np.arange(len(labels)), self.train_indices)
+            if len(np.unique(labels[pool])) < len(np.unique(labels)):
+                raise ValueError(
+                    f"data.image.shots_per_class={self.shots} leaves no labeled image of some class for the "
+                    f"stage's validation split (val_per_class={self.val_per_class}): lower shots_per_class below that "
+                    "class's labeled images, or set the stage's val_every=0 and val_per_class=0")
             val_idx = pool[few_shot_indices(labels[pool], self.val_per_class, self.seed + 1)]
             self.val_set = ImageDataset(train, val_idx, size, motion_names=self.motion_names)
 

@@ -80,3 +80,14 @@ def test_subset_chains_are_a_seeded_partition():
     assert [c[0] for c in chains] == perm[:3].tolist()  # the first choices: a seeded uniform sample
     assert sorted(np.concatenate(chains).tolist()) == list(range(10))  # reserves disjoint, nothing twice
     assert len(subset_chains(10, None, 0)) == 10 and len(subset_chains(2, 1000, 0)) == 2
+
+
+def test_a_few_shot_draw_that_takes_the_whole_pool_leaves_no_validation_split(voc_tree, tmp_path):
+    """Figure 4 at shots = the whole pool once failed deep in numpy ("need at least one array");
+    now it names the two settings that collide."""
+    cfg = data_cfg("image", "voc2012_action", root=str(voc_tree[0]), size=32, shots_per_class=100)
+    dm = ImageDataModule(cfg, tmp_path, batch_size=4, eval_batch_size=4, num_workers=0, seed=0, val_per_class=2)
+    with pytest.raises(ValueError, match=r"shots_per_class=100 leaves no labeled image .*\(val_per_class=2\)"):
+        dm.setup()
+    dm = ImageDataModule(cfg, tmp_path, batch_size=4, eval_batch_size=4, num_workers=0, seed=0)
+    dm.setup()  # without a validation split the whole pool trains
