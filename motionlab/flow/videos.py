@@ -1,5 +1,5 @@
 """Flow of whole videos, ``[N, T-1, 2, H, W]`` between consecutive key frames: predicted by a
-PWC-lite net or computed by a backend through the flow cache; and the EPE of
+PWC-lite net (with its gain decomposition) or computed by a backend through the flow cache; and the EPE of
 a net against the OpenCV backends and zero flow on the same pairs (UF-TSN Table 3)."""
 
 from __future__ import annotations
@@ -22,25 +22,14 @@ FLOW_NET = "flow_net.pt"  # the PWC-lite checkpoint a flow_pretrain stage writes
 GROUND_TRUTH = "ground_truth"
 
 
-@torch.inference_mode()
-def predict_flows(net: PWCLite, source: VideoSource, batch_size: int) -> np.ndarray:
-    """Flows of ``net`` between consecutive key frames of every video of ``source``."""
-    net.eval()
-    out = []
-    for start in range(0, len(source), batch_size):
-        frames = np.stack([source[i].frames for i in range(start, min(start + batch_size, len(source)))])
-        clip = torch.from_numpy(frames).permute(0, 1, 4, 2, 3).float() / 255.0
-        out.append(net.flow_sequence(clip).numpy())
-    return np.concatenate(out)
-
-
-# the gain decomposition's flows (upsampling_decomposition), next to the net's own in evaluate_flow_net
-DECOMPOSITION = ("lowres_bilinear", "ideal_bilinear", "ideal")
+# upsampling_decomposition's flows: the net's own and the three that split its error
+DECOMPOSITION = ("ours", "lowres_bilinear", "ideal_bilinear", "ideal")
 
 
 @torch.inference_mode()
 def upsampling_decomposition(net: PWCLite, source: VideoSource, batch_size: int) -> dict[str, np.ndarray]:
-    """Full-res flows that split the net's error into its upsampler's share and its low-res flow's:
+    """The net's full-res flow (``ours``, as ``flow_sequence`` gives it, from the same single pass)
+    and the full-res flows that split its error into its upsampler's share and its low-res flow's:
     its own output-level flow upsampled bilinearly (``lowres_bilinear``: minus the net's EPE, the
     upsampler's own gain; equal to the net's for a bilinear net), the ideal low-res flow (cell means
     of the ground truth) upsampled bilinearly (``ideal_bilinear``: the oracle bound of a perfect
@@ -57,8 +46,8 @@ def upsampling_decomposition(net: PWCLite, source: VideoSource, batch_size: int)
         gt = torch.from_numpy(np.stack([s.flow_gt for s in items])).float().flatten(0, 1)
         pad = (0, img1.shape[-1] - w, 0, img1.shape[-2] - h)
         ideal = area_downsample_flow(F.pad(gt, pad, mode="replicate"), scale)
-        flows = {"lowres_bilinear": bilinear(low), "ideal_bilinear": bilinear(ideal),
-                 "ideal": net.upsampler(ideal, img1, hidden)}
+        flows = {"ours": net.upsampler(low, img1, hidden), "lowres_bilinear": bilinear(low),
+                 "ideal_bilinear": bilinear(ideal), "ideal": net.upsampler(ideal, img1, hidden)}
         for name, flow in flows.items():
             out[name].append(flow[..., :h, :w].unflatten(0, (b, t - 1)).numpy())
     return {name: np.concatenate(parts) for name, parts in out.items()}
@@ -88,11 +77,12 @@ def evaluate_flow_net(net: PWCLite, source: VideoSource, cache_root: Path, video
     the backends (``gt`` first)."""
     gt = np.stack([source[i].flow_gt for i in range(len(source))])
     moving = moving_mask(gt, moving_threshold)
-    flows = {"ours": predict_flows(net, source, batch_size)}
+    decomposition = upsampling_decomposition(net, source, batch_size)
+    flows = {"ours": decomposition.pop("ours")}
     for name in compare_with:
         flows[name] = precomputed_flows(name, source, cache_root, video_cfg)
     metrics: dict[str, float] = {"eval_pairs": gt.shape[0] * gt.shape[1], "moving_fraction": float(moving.mean())}
-    measured = {**flows, **upsampling_decomposition(net, source, batch_size), "zero": np.zeros_like(gt)}
+    measured = {**flows, **decomposition, "zero": np.zeros_like(gt)}
     for name, flow in measured.items():
         suffix = "" if name == "ours" else f"_{name}"
         metrics[f"epe{suffix}"] = endpoint_error(flow, gt)

@@ -7,7 +7,7 @@ import torch
 
 from motionlab.data.types import VideoSample
 from motionlab.flow.metrics import endpoint_error
-from motionlab.flow.videos import predict_flows, upsampling_decomposition
+from motionlab.flow.videos import upsampling_decomposition
 from motionlab.models.pwc_lite import build_pwclite
 
 
@@ -35,8 +35,11 @@ def test_for_a_bilinear_net_its_lowres_flow_upsampled_bilinearly_is_its_flow(siz
     net = build_pwclite(pyramid_channels=[8, 12, 16], decoder_channels=[16, 8], output_level=2)
     videos = _videos(size, smooth=False)
     parts = upsampling_decomposition(net, videos, batch_size=2)
-    ours = predict_flows(net, videos, batch_size=2)
+    clips = torch.from_numpy(np.stack([v.frames for v in videos])).permute(0, 1, 4, 2, 3).float() / 255.0
+    with torch.inference_mode():
+        ours = net.eval().flow_sequence(clips).numpy()
     assert parts["lowres_bilinear"].shape == ours.shape == (2, 2, 2, *size)
+    np.testing.assert_allclose(parts["ours"], ours, atol=1e-5)  # the single pass gives the net's own flow
     np.testing.assert_allclose(parts["lowres_bilinear"], ours, atol=1e-5)
     np.testing.assert_allclose(parts["ideal"], parts["ideal_bilinear"], atol=1e-5)
 
