@@ -31,22 +31,19 @@ define uftsn_sweep
 endef
 
 .PHONY: reproduce-uftsn reproduce-uftsn-table1 reproduce-uftsn-table2 reproduce-uftsn-table3 bench-uftsn
-reproduce-uftsn: reproduce-uftsn-table2 reproduce-uftsn-table3  ## UF-TSN Tables 1-3 (synthetic, 3 seeds) -> experiments/uftsn/
+reproduce-uftsn: reproduce-uftsn-table1 reproduce-uftsn-table2 reproduce-uftsn-table3  ## UF-TSN Tables 1-3 (synthetic, 3 seeds) -> experiments/uftsn/
 
 reproduce-uftsn-table1: install  ## UF-TSN Table 1: RGB, motion, fusion top-1 -> experiments/uftsn/table1/
 	@$(call uftsn_sweep,$(UFTSN_TABLE1),dir) && \
 	$(UFTSN_REPORT) $$dir --out experiments/uftsn/table1 --command "make $@" --wall-time $$(( $$(date +%s) - start )) \
-	  --title "UF-TSN Table 1 analogue: two streams on motion-only synthetic videos" $(UFTSN_T1_COLS) \
+	  --title "UF-TSN Table 1 analogue: RGB and motion streams and their fusion, motion-only and mixed synthetic videos" $(UFTSN_T1_COLS) \
 	  --notes experiments/uftsn/notes_table1.md
 
-reproduce-uftsn-table2: install  ## UF-TSN Tables 1+2: flow sources and ablations -> experiments/uftsn/table{1,2}/
+reproduce-uftsn-table2: install  ## UF-TSN Table 2: flow sources and ablations -> experiments/uftsn/table2/
 	@$(call uftsn_sweep,$(UFTSN_TABLE2),dir) && \
 	$(UFTSN_REPORT) $$dir --out experiments/uftsn/table2 --command "make $@" --wall-time $$(( $$(date +%s) - start )) \
 	  --title "UF-TSN Table 2 analogue: flow sources and ablations" $(UFTSN_T2_COLS) \
-	  --methods "$(UFTSN_METHODS_T2)" --paired UF-TSN --notes experiments/uftsn/notes_table2.md && \
-	$(UFTSN_REPORT) $$dir --out experiments/uftsn/table1 --command "make $@" --methods UF-TSN \
-	  --title "UF-TSN Table 1 analogue: two streams on motion-only synthetic videos" $(UFTSN_T1_COLS) \
-	  --notes experiments/uftsn/notes_table1.md
+	  --methods "$(UFTSN_METHODS_T2)" --paired UF-TSN --notes experiments/uftsn/notes_table2.md
 
 reproduce-uftsn-table3: install  ## UF-TSN Table 3: params, frames/s vs TV-L1 (bench) + EPE -> experiments/uftsn/table3/
 	@$(call uftsn_sweep,$(UFTSN_TABLE3),dir) && \
