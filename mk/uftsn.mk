@@ -37,6 +37,7 @@ reproduce-uftsn-table1: install  ## UF-TSN Table 1: RGB, motion, fusion top-1 ->
 	@$(call uftsn_sweep,$(UFTSN_TABLE1),dir) && \
 	$(UFTSN_REPORT) $$dir --out experiments/uftsn/table1 --command "make $@" --wall-time $$(( $$(date +%s) - start )) \
 	  --title "UF-TSN Table 1 analogue: RGB and motion streams and their fusion, motion-only and mixed synthetic videos" $(UFTSN_T1_COLS) \
+	  --contrast "fusion top-1 (%)" "motion stream top-1 (%)" --contrast "fusion top-1 (%)" "RGB stream top-1 (%)" \
 	  --notes experiments/uftsn/notes_table1.md
 
 reproduce-uftsn-table2: install  ## UF-TSN Table 2: flow sources and ablations -> experiments/uftsn/table2/

@@ -182,6 +182,23 @@ def test_uftsn_paired_table_differences_each_column_on_the_same_seed(tmp_path):
     assert "A - A" not in text
 
 
+def test_uftsn_contrast_differences_two_columns_of_each_run(tmp_path):
+    # fusion beats the motion stream by exactly 1 point in every run, though the runs spread by 10
+    for seed in range(3):
+        run = tmp_path / "sweep" / f"A{seed}"
+        run.mkdir(parents=True)
+        (run / "metrics.json").write_text(json.dumps({"method": "A", "seed": seed, "metrics": {
+            "motion/top1": 50.0 + 10 * seed, "fusion/top1": 51.0 + 10 * seed, "spatial/top1": 20.0}}))
+    args = ["uftsn", str(tmp_path / "sweep"), "--out", str(tmp_path / "out"), "--title", "T",
+            "--column", "rgb=spatial/top1", "--column", "motion=motion/top1", "--column", "fusion=fusion/top1"]
+    main([*args, "--contrast", "fusion", "motion", "--contrast", "fusion", "rgb"])
+    text = (tmp_path / "out" / "results.md").read_text()
+    assert "| method | fusion − motion | fusion − rgb |" in text
+    assert "| A | +1.00 ± 0.00, 95 % CI [+1.00, +1.00] (n = 3); detectable: 0.00 (n = 3) | +41.00 ± 10.00" in text
+    with pytest.raises(ValueError, match="flow"):
+        main([*args, "--contrast", "fusion", "flow"])
+
+
 def test_the_time_table_counts_a_shared_artifact_once(tmp_path):
     """UNREG's classifier is Algorithm 1's step 1: one artifact under two stage names, paid for once."""
     def artifact(name, seconds):

@@ -16,7 +16,15 @@ from pathlib import Path
 
 from motionlab.eval.collect import collect_runs, methods_in_order, stage_wall_times
 from motionlab.eval.results import markdown_table, write_results
-from motionlab.eval.tables import Controls, metric_paired_table, metric_table, paired_table, setting_table, timing_table
+from motionlab.eval.tables import (
+    Controls,
+    column_contrast_table,
+    metric_paired_table,
+    metric_table,
+    paired_table,
+    setting_table,
+    timing_table,
+)
 
 SUBCOMMANDS = ("cgmu", "uftsn", "readme", "curves")
 
@@ -118,6 +126,8 @@ def uftsn_main(argv: list[str]) -> None:
     ap.add_argument("--methods", default=None, help="comma-separated row order")
     ap.add_argument("--paired", default=None, metavar="METHOD",
                     help="also a table of every column's paired difference to this method, per seed, with 95 %% CIs")
+    ap.add_argument("--contrast", action="append", nargs=2, default=[], metavar=("HEADER_A", "HEADER_B"),
+                    help="also column A minus column B of each run, per method, with 95 %% CIs; repeatable")
     _common(ap)
     args = ap.parse_args(argv)
     columns = [tuple(c.rsplit("=", 1)) for c in args.column]
@@ -129,6 +139,11 @@ def uftsn_main(argv: list[str]) -> None:
         p_header, p_rows = metric_paired_table(runs, args.paired, columns, methods)
         notes = (f"\n## Paired differences to {args.paired} (same seed; mean ± sample std, 95 % CI; the smallest "
                  "effect a two-sided paired t-test detects at power 0.8)\n\n" + markdown_table(p_header, p_rows))
+    if args.contrast:
+        c_header, c_rows = column_contrast_table(runs, [tuple(c) for c in args.contrast], columns, methods)
+        notes += ("\n## Within each run: one column minus another (mean ± sample std over seeds, 95 % CI; the "
+                  "smallest effect a two-sided paired t-test detects at power 0.8)\n\n"
+                  + markdown_table(c_header, c_rows))
     path = write_results(args.out, args.title, _command(args), header, rows, notes + _notes(args), args.wall_time)
     print(path.read_text())
 

@@ -5,7 +5,9 @@ records with the one statistics module (:mod:`motionlab.eval.stats`):
   std over seeds; with an oracle and a control, the fraction of the oracle gap closed per setting;
 - :func:`paired_table`: per-seed differences to a baseline with 95 % CIs, and the smallest effect
   each cell could detect;
-- :func:`metric_table`: one row per method, one column per metric (seeds pooled).
+- :func:`metric_table`: one row per method, one column per metric (seeds pooled);
+  :func:`metric_paired_table` and :func:`column_contrast_table`: its per-seed differences between
+  methods, and between two columns of one method (fusion minus a stream).
 
 Each returns ``(header, markdown rows[, csv rows])`` for :func:`motionlab.eval.results.write_results`.
 """
@@ -162,6 +164,28 @@ def metric_paired_table(runs: Sequence[Run], baseline: str, columns: Sequence[tu
                          f"detectable: {format_mde(diff, digits)}")
         rows.append([f"{m} - {baseline}", *cells])
     return ["paired difference", *(name for name, _ in columns)], rows
+
+
+def column_contrast_table(runs: Sequence[Run], contrasts: Sequence[tuple[str, str]],
+                          columns: Sequence[tuple[str, str]], methods: Sequence[str] | None = None,
+                          digits: int = 2) -> tuple[list[str], list[list[str]]]:
+    """Per method, ``column a - column b`` of the same run (e.g. fusion minus one stream), over the
+    seeds, with the 95 % CI and the smallest effect the pairs could detect. ``contrasts`` name the
+    columns by their headers in ``columns`` (``(header, metric key)``)."""
+    keys = dict(columns)
+    unknown = [name for pair in contrasts for name in pair if name not in keys]
+    if unknown:
+        raise ValueError(f"contrast columns {unknown} are not among the table's columns {list(keys)}")
+    rows = []
+    for m in methods_in_order(runs, methods):
+        jobs = [r.metrics for r in runs if r.method == m]
+        cells = []
+        for a, b in contrasts:
+            diff = summarize(j[keys[a]] - j[keys[b]] for j in jobs if keys[a] in j and keys[b] in j)
+            cells.append("–" if diff.n == 0 else f"{diff.format(digits, signed=True, ci=True)}; "
+                         f"detectable: {format_mde(diff, digits)}")
+        rows.append([m, *cells])
+    return ["method", *(f"{a} − {b}" for a, b in contrasts)], rows
 
 
 def metric_cell(values: Sequence[float], digits: int = 2, count: bool = False) -> str:
