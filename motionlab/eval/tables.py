@@ -146,6 +146,13 @@ def timing_table(times: dict[str, dict[str, float]], jobs: int) -> tuple[list[st
     return ["stage", "distinct artifacts", "median (s)", "total (s)"], rows
 
 
+def difference_cell(diff: Summary, digits: int = 2) -> str:
+    """A difference's mean ± std with its 95 % CI and the smallest effect its pairs could detect."""
+    if diff.n == 0:
+        return "–"
+    return f"{diff.format(digits, signed=True, ci=True)}; detectable: {format_mde(diff, digits)}"
+
+
 def metric_paired_table(runs: Sequence[Run], baseline: str, columns: Sequence[tuple[str, str]],
                         methods: Sequence[str] | None = None, digits: int = 2) -> tuple[list[str], list[list[str]]]:
     """(method - baseline) on the same seed, per method and ``(header, metric key)`` column, with the
@@ -160,8 +167,7 @@ def metric_paired_table(runs: Sequence[Run], baseline: str, columns: Sequence[tu
         cells = []
         for _, key in columns:
             diff = paired_differences(values[key], per_seed[baseline][key])
-            cells.append("–" if diff.n == 0 else f"{diff.format(digits, signed=True, ci=True)}; "
-                         f"detectable: {format_mde(diff, digits)}")
+            cells.append(difference_cell(diff, digits))
         rows.append([f"{m} - {baseline}", *cells])
     return ["paired difference", *(name for name, _ in columns)], rows
 
@@ -182,8 +188,7 @@ def column_contrast_table(runs: Sequence[Run], contrasts: Sequence[tuple[str, st
         cells = []
         for a, b in contrasts:
             diff = summarize(j[keys[a]] - j[keys[b]] for j in jobs if keys[a] in j and keys[b] in j)
-            cells.append("–" if diff.n == 0 else f"{diff.format(digits, signed=True, ci=True)}; "
-                         f"detectable: {format_mde(diff, digits)}")
+            cells.append(difference_cell(diff, digits))
         rows.append([m, *cells])
     return ["method", *(f"{a} − {b}" for a, b in contrasts)], rows
 
