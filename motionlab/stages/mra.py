@@ -68,7 +68,10 @@ def _embed(features: MotionAugmentedFeatures, frames: np.ndarray, size: int) -> 
 class MRAStage(Stage):
     kind = "mra_head"
     Params = MRAParams
-    uses = ("data.image", "data.video", "model")
+    # Not data.video: the controls (motion none/random/oracle) never read a video, so the a and b
+    # settings share their heads; Ours' GRU and Figure 3's clips come from data.video, which its
+    # ``init`` input (the step-4 stage) already carries in its key.
+    uses = ("data.image", "model")
     trains = True
 
     def run(self, ctx: StageContext) -> dict[str, Any]:

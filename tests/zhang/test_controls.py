@@ -121,3 +121,17 @@ def test_step_one_is_the_same_whichever_pipeline_computes_it_first(cfg_factory, 
     a, b = shared.values()
     for part in ("encoder", "classifier"):
         assert all(torch.equal(a[part][k], b[part][k]) for k in a[part]), part
+
+
+def test_the_image_only_controls_share_their_heads_across_video_families():
+    """UNREG-matched and the oracle MR never read a video: synthetic_a and synthetic_b give them one
+    artifact; Ours, whose GRU learned from the videos, gets one per family."""
+    def keys(experiment: str, setting: str) -> dict[str, str]:
+        cfg = compose_config([f"experiment={experiment}", f"setting={setting}"])
+        return {item.name: item.key for item in plan_pipeline(cfg)}
+
+    for experiment in ("zhang_unreg_matched", "zhang_oracle_mr"):
+        assert keys(experiment, "synthetic_a_to_voc") == keys(experiment, "synthetic_b_to_voc")
+    ours_a, ours_b = keys("zhang_ours", "synthetic_a_to_voc"), keys("zhang_ours", "synthetic_b_to_voc")
+    assert ours_a["init"] == ours_b["init"]
+    assert ours_a["mra"] != ours_b["mra"]
