@@ -338,11 +338,13 @@ def _follow(item: PlannedStage, ctx: StageContext, store: ArtifactStore, poll_s:
 
 
 def _link(link: Path, target: Path) -> None:
+    """``link`` -> ``target`` by absolute path: a relative store path (the default ``outputs``) names a
+    folder relative to the working directory, not to the link."""
     link.parent.mkdir(parents=True, exist_ok=True)
     if link.is_symlink() or link.exists():
         if link.is_dir() and not link.is_symlink():
             shutil.rmtree(link)
         else:
             link.unlink()
-    link.symlink_to(target, target_is_directory=True)
+    link.symlink_to(target.resolve(), target_is_directory=True)
 

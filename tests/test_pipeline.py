@@ -148,3 +148,17 @@ def test_sigkilled_training_stage_resumes_to_the_same_metrics(tmp_path):
     [done] = list(root.glob("store/image_classifier/*/done.json"))
     assert json.loads(done.read_text())["resumed"] is True
     assert _metrics(root)["metrics"] == _metrics(tmp_path / "clean")["metrics"]
+
+
+def test_a_run_links_its_stages_by_absolute_path_under_a_relative_store(tmp_path, monkeypatch):
+    """The default store (``outputs/store``) is relative to the working directory: a relative link
+    in ``<run>/stages/`` would point inside the run folder, and the curves report would find nothing."""
+    from motionlab.pipeline import _link
+
+    monkeypatch.chdir(tmp_path)
+    artifact = Path("outputs/store/image_classifier/abc")
+    artifact.mkdir(parents=True)
+    (artifact / "val_curve.jsonl").write_text("{}\n")
+    link = Path("outputs/multirun/m/s/seed0/stages/classifier")
+    _link(link, artifact)
+    assert (link / "val_curve.jsonl").is_file()

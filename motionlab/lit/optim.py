@@ -15,7 +15,8 @@ def configure_adam(params: Iterable[Any], lr: float, weight_decay: float, schedu
                    max_steps: int = 0, step_size: int = 0, gamma: float = 1.0) -> Any:
     """What ``configure_optimizers`` returns. ``schedule``: ``constant``; ``linear`` to zero at
     ``max_steps``; ``step``: multiplied by ``gamma`` every ``step_size`` steps."""
-    opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, foreach=True)  # one kernel per op, not per tensor: the CPU default loops
+    # foreach: one kernel per op over all tensors; the CPU default loops over them one by one
+    opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, foreach=True)
     if schedule == "constant":
         return opt
     if schedule == "linear":
