@@ -47,6 +47,7 @@ test-all: install  ## every test, the slow ones too
 
 reproduce: install  ## main job: Ours between its controls on the four synthetic settings x 5 seeds -> experiments/main/
 	$(call multirun_report,$(MAIN_EXPERIMENTS),main,setting=$(SYNTHETIC_SETTINGS) seed=$(SEEDS) $(ZHANG_PARALLEL),Main table: four synthetic video->image settings,--methods $(MAIN_METHODS) --paired $(MAIN_BASELINES) $(MAIN_GAP))
+	$(BIN)/motionlab-report curves $$(ls -d outputs/multirun/main-* | tail -1) --methods ours --out experiments/main/curves.png
 
 bench: install  ## speed/memory benchmarks -> experiments/benchmarks/
 	$(PY) -m motionlab.bench
