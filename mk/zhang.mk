@@ -20,7 +20,7 @@ EXTRA ?=
 # (a nested process pool hung there). ZHANG_PARALLEL= runs the jobs one after another.
 ZHANG_PARALLEL ?= hydra/launcher=parallel trainer.threads=1
 
-.PHONY: reproduce-zhang-table1 reproduce-zhang-table2 reproduce-zhang-fig4 reproduce-zhang-tableS1 reproduce-zhang-voc-seeds reproduce-zhang-instrument
+.PHONY: reproduce-zhang-table1 reproduce-zhang-table2 reproduce-zhang-fig4 reproduce-zhang-tableS1 reproduce-zhang-voc-seeds reproduce-zhang-instrument reproduce-zhang-long-vre
 # Can the benchmark see motion knowledge at all? The oracle MR against the step-matched control
 # (image-only stages: a fraction of `make reproduce`, whose first jobs these are), plus the plateau curves.
 reproduce-zhang-instrument: install  ## oracle MR vs UNREG-matched, four settings x 5 seeds, + training curves -> experiments/zhang-instrument/
@@ -49,3 +49,10 @@ reproduce-zhang-tableS1: install  ## Zhang Table S1: VGG16 encoder, the two ->VO
 
 reproduce-zhang-voc-seeds: install  ## Table 1 methods on the two ->VOC settings x 10 seeds -> experiments/zhang-voc-seeds/
 	$(call multirun_report,$(MAIN_EXPERIMENTS),zhang-voc-seeds,setting=$(ZHANG_VOC_SETTINGS) seed=$(ZHANG_MANY_SEEDS) $(ZHANG_PARALLEL) $(EXTRA),Zhang et al. Table 1 methods on ->VOC: 10 seeds,--methods $(MAIN_METHODS) --paired $(MAIN_BASELINES) $(MAIN_GAP))
+
+# VRE (step 2) is still rising at its 300 steps (experiments/main/curves.png): the same chain with 600,
+# against a control matched to the longer chain (its other jobs are make reproduce's, found in the store)
+ZHANG_LONG_VRE := zhang_unreg_matched$(COMMA)zhang_ours$(COMMA)zhang_unreg_matched_long_vre$(COMMA)zhang_ours_long_vre
+reproduce-zhang-long-vre: install  ## Ours with VRE at 300 vs 600 steps, each against its step-matched control, ->VOC x 5 seeds -> experiments/zhang-long-vre/
+	$(call multirun_report,$(ZHANG_LONG_VRE),zhang-long-vre,setting=$(ZHANG_VOC_SETTINGS) seed=$(ZHANG_SEEDS) $(ZHANG_PARALLEL) $(EXTRA),Zhang et al.: VRE at 300 vs 600 steps,--methods unreg_matched$(COMMA)ours$(COMMA)unreg_matched_long_vre$(COMMA)ours_long_vre --paired unreg_matched$(COMMA)unreg_matched_long_vre)
+	$(BIN)/motionlab-report curves $$(ls -d outputs/multirun/zhang-long-vre-* | tail -1) --methods ours_long_vre --out experiments/zhang-long-vre/curves.png
