@@ -173,7 +173,8 @@ paper: {PAPER['params_m']} M); random weights (speed does not depend on them).
 - Motion stream from RGB frames to a prediction: {s['stream_speedup']:.1f}x the frames/s of TV-L1 + the
   same classifier. The paper reports {PAPER['fps']} frames/s for its motion stream on an RTX 2070 GPU.
 - EPE against the synthetic ground truth (ours vs TV-L1 vs DIS) is in experiments/uftsn/ (table 3 of
-  `make reproduce-uftsn-table3`), measured on 64 px synthetic videos by the flow_pretrain stage.
+  `make reproduce-uftsn-table3`), measured by the flow_pretrain stage on the tables' synthetic videos (32 px,
+  conf/setting/synthetic_motion.yaml).
 
 ## Profile: PWC-lite on an {STACK + 1}-frame stack (paper-scale config), top operators by self CPU time
 

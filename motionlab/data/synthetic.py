@@ -19,7 +19,7 @@ paths placed for the videos, which reversed the position cue between the domains
 Magnitudes (``SPEEDS``) are large enough that the paper's global OTSU threshold on the flow
 magnitude keeps entries of every motion (zooms of version 2 left nothing above it). Sprites and
 translation speeds scale with the frame size (``REFERENCE_FRAME`` = 64 px); the Zhang settings use
-32 px frames (CPU budget), the motion-only UF-TSN / CGMU data 64 px.
+32 px frames (CPU budget), the motion-only CGMU data 64 px and UF-TSN's 32 px (``conf/setting``).
 
 Domain shift: each video source (``family`` "a" ≈ UCF101, "b" ≈ HMDB51) and each image target
 ("voc" ≈ PASCAL VOC, "s40" ≈ Stanford40) has its own actor shapes, textures and background
