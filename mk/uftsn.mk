@@ -30,29 +30,55 @@ define uftsn_sweep
 	$(BIN)/motionlab -m experiment=$(1) seed=$(UFTSN_SEEDS) $(UFTSN_PARALLEL) hydra.sweep.dir=$$$(2) trainer.progress_bar=false
 endef
 
+# Each table's report from a finished sweep: $(1) sweep dir, $(2) wall time (s). The recorded command is
+# always the reproduce target's, which made the runs (report-uftsn-tableN only rewrites the report).
+define uftsn_report_table1
+	$(UFTSN_REPORT) $(1) --out experiments/uftsn/table1 --command "make reproduce-uftsn-table1" --wall-time $(2) \
+	  --title "UF-TSN Table 1 analogue: RGB and motion streams and their fusion, motion-only and mixed synthetic videos" $(UFTSN_T1_COLS) \
+	  --contrast "fusion top-1 (%)" "motion stream top-1 (%)" --contrast "fusion top-1 (%)" "RGB stream top-1 (%)" \
+	  --notes experiments/uftsn/notes_table1.md
+endef
+define uftsn_report_table2
+	$(UFTSN_REPORT) $(1) --out experiments/uftsn/table2 --command "make reproduce-uftsn-table2" --wall-time $(2) \
+	  --title "UF-TSN Table 2 analogue: flow sources and ablations" $(UFTSN_T2_COLS) \
+	  --methods "$(UFTSN_METHODS_T2)" --paired UF-TSN --notes experiments/uftsn/notes_table2.md
+endef
+define uftsn_report_table3
+	$(UFTSN_REPORT) $(1) --out experiments/uftsn/table3 --command "make reproduce-uftsn-table3" --wall-time $(2) \
+	  --title "UF-TSN Table 3 analogue (flow quality): EPE on synthetic ground truth, ours vs TV-L1 vs DIS" \
+	  $(UFTSN_T3_COLS) --methods "UF-TSN,UF-TSN fast,without multi-scale,without cost volume + multi-scale,PWC-lite + CGMU upsampler,PWC-lite + convex upsampler" \
+	  --paired UF-TSN --notes experiments/uftsn/notes_table3.md
+endef
+
 .PHONY: reproduce-uftsn reproduce-uftsn-table1 reproduce-uftsn-table2 reproduce-uftsn-table3 bench-uftsn
 reproduce-uftsn: reproduce-uftsn-table1 reproduce-uftsn-table2 reproduce-uftsn-table3  ## UF-TSN Tables 1-3 (synthetic, 3 seeds) -> experiments/uftsn/
 
 reproduce-uftsn-table1: install  ## UF-TSN Table 1: RGB, motion, fusion top-1 -> experiments/uftsn/table1/
 	@$(call uftsn_sweep,$(UFTSN_TABLE1),dir) && \
-	$(UFTSN_REPORT) $$dir --out experiments/uftsn/table1 --command "make $@" --wall-time $$(( $$(date +%s) - start )) \
-	  --title "UF-TSN Table 1 analogue: RGB and motion streams and their fusion, motion-only and mixed synthetic videos" $(UFTSN_T1_COLS) \
-	  --contrast "fusion top-1 (%)" "motion stream top-1 (%)" --contrast "fusion top-1 (%)" "RGB stream top-1 (%)" \
-	  --notes experiments/uftsn/notes_table1.md
+	$(call uftsn_report_table1,$$dir,$$(( $$(date +%s) - start )))
 
 reproduce-uftsn-table2: install  ## UF-TSN Table 2: flow sources and ablations -> experiments/uftsn/table2/
 	@$(call uftsn_sweep,$(UFTSN_TABLE2),dir) && \
-	$(UFTSN_REPORT) $$dir --out experiments/uftsn/table2 --command "make $@" --wall-time $$(( $$(date +%s) - start )) \
-	  --title "UF-TSN Table 2 analogue: flow sources and ablations" $(UFTSN_T2_COLS) \
-	  --methods "$(UFTSN_METHODS_T2)" --paired UF-TSN --notes experiments/uftsn/notes_table2.md
+	$(call uftsn_report_table2,$$dir,$$(( $$(date +%s) - start )))
 
 reproduce-uftsn-table3: install  ## UF-TSN Table 3: params, frames/s vs TV-L1 (bench) + EPE -> experiments/uftsn/table3/
 	@$(call uftsn_sweep,$(UFTSN_TABLE3),dir) && \
-	$(UFTSN_REPORT) $$dir --out experiments/uftsn/table3 --command "make $@" --wall-time $$(( $$(date +%s) - start )) \
-	  --title "UF-TSN Table 3 analogue (flow quality): EPE on synthetic ground truth, ours vs TV-L1 vs DIS" \
-	  $(UFTSN_T3_COLS) --methods "UF-TSN,UF-TSN fast,without multi-scale,without cost volume + multi-scale,PWC-lite + CGMU upsampler,PWC-lite + convex upsampler" \
-	  --paired UF-TSN --notes experiments/uftsn/notes_table3.md
+	$(call uftsn_report_table3,$$dir,$$(( $$(date +%s) - start )))
 	$(PY) -m motionlab.bench.uftsn --out experiments/uftsn/table3/speed
+
+# Rewrite a table's report from a finished sweep, e.g. after editing its notes:
+#   make report-uftsn-table2 SWEEP=outputs/multirun/uftsn-... WALL=<the sweep's wall time, s>
+define uftsn_rereport
+	@test -n "$(SWEEP)" -a -n "$(WALL)" || { echo "usage: make $@ SWEEP=<sweep dir of reproduce-uftsn-table$(1)> WALL=<its wall time, s>"; exit 2; }
+	$(call uftsn_report_table$(1),$(SWEEP),$(WALL))
+endef
+.PHONY: report-uftsn-table1 report-uftsn-table2 report-uftsn-table3
+report-uftsn-table1: install  ## UF-TSN Table 1's report from a finished sweep (SWEEP=dir WALL=s)
+	$(call uftsn_rereport,1)
+report-uftsn-table2: install  ## UF-TSN Table 2's report from a finished sweep (SWEEP=dir WALL=s)
+	$(call uftsn_rereport,2)
+report-uftsn-table3: install  ## UF-TSN Table 3's report from a finished sweep (SWEEP=dir WALL=s)
+	$(call uftsn_rereport,3)
 
 bench-uftsn: install  ## UF-TSN speed only: PWC-lite vs TV-L1 at 256x340 -> experiments/benchmarks/uftsn/
 	$(PY) -m motionlab.bench.uftsn --out experiments/benchmarks/uftsn
