@@ -12,6 +12,7 @@ UFTSN_REPORT := $(BIN)/motionlab-report uftsn
 UFTSN_T1_COLS := --column "RGB stream top-1 (%)=spatial/top1" --column "motion stream top-1 (%)=motion/top1" \
   --column "fusion top-1 (%)=fusion/top1" --column "flow EPE (px)=motion/flow_epe"
 UFTSN_T2_COLS := --column "motion top-1 (%)=motion/top1" --column "fusion top-1 (%)=fusion/top1" \
+  --column "moving EPE after pretraining (px)=flow/epe_moving" \
   --column "flow EPE (px)=motion/flow_epe"
 UFTSN_T3_COLS := --column "flow params=flow/params" --column "EPE ours (px)=flow/epe" \
   --column "EPE TV-L1 (px)=flow/epe_tvl1" --column "EPE DIS (px)=flow/epe_dis" \
